@@ -1,0 +1,143 @@
+//! A matrix of embeddings (one row per text) and its file formats: NumPy `.npy` (float32,
+//! C order) and JSON Lines (one array per line).
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::output::write_atomically;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    pub rows: usize,
+    pub dim: usize,
+    pub data: Vec<f32>,
+}
+
+const NPY_MAGIC: &[u8] = b"\x93NUMPY";
+
+impl Embeddings {
+    pub fn zeros(rows: usize, dim: usize) -> Self {
+        Self { rows, dim, data: vec![0.0; rows * dim] }
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    pub fn row_mut(&mut self, i: usize) -> &mut [f32] {
+        &mut self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Writes `.npy` or `.jsonl`, chosen by the extension; the file appears whole or not at all.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("npy") => write_atomically(path, |w| w.write_all(&self.to_npy())),
+            Some("jsonl") => write_atomically(path, |w| self.write_jsonl(w)),
+            _ => Err(Error::invalid(path, "unknown output format; expected a .npy or .jsonl file name")),
+        }
+    }
+
+    fn write_jsonl(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        for i in 0..self.rows {
+            serde_json::to_writer(&mut *w, self.row(i))?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    pub fn to_npy(&self) -> Vec<u8> {
+        let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", self.rows, self.dim);
+        // Header padded with spaces and ended by a newline so the data starts 64-byte aligned.
+        let unpadded = NPY_MAGIC.len() + 2 + 2 + dict.len() + 1;
+        let pad = (64 - unpadded % 64) % 64;
+        let header = format!("{dict}{}\n", " ".repeat(pad));
+        let mut out = Vec::with_capacity(unpadded + pad + self.data.len() * 4);
+        out.extend_from_slice(NPY_MAGIC);
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        for v in &self.data {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads a 2-D little-endian float32 or float64 `.npy` in C order.
+    pub fn load_npy(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        parse_npy(&bytes).map_err(|what| Error::invalid(path, what))
+    }
+}
+
+fn parse_npy(bytes: &[u8]) -> std::result::Result<Embeddings, String> {
+    if bytes.len() < 10 || &bytes[..6] != NPY_MAGIC {
+        return Err("not a .npy file (bad magic)".into());
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    let header = bytes
+        .get(start..start + header_len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or("truncated .npy header")?;
+    if header.contains("'fortran_order': True") {
+        return Err("Fortran-ordered arrays are not supported; save with C order".into());
+    }
+    let width = if header.contains("'<f4'") {
+        4
+    } else if header.contains("'<f8'") {
+        8
+    } else {
+        return Err(format!("expected a float32 or float64 array, header is {}", header.trim()));
+    };
+    let (rows, dim) = parse_shape(header)?;
+    let data = &bytes[start + header_len..];
+    if data.len() != rows * dim * width {
+        return Err(format!("expected {} data bytes for shape ({rows}, {dim}), found {}", rows * dim * width, data.len()));
+    }
+    let values = if width == 4 {
+        data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+    } else {
+        data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32).collect()
+    };
+    Ok(Embeddings { rows, dim, data: values })
+}
+
+fn parse_shape(header: &str) -> std::result::Result<(usize, usize), String> {
+    let after = header.split("'shape':").nth(1).ok_or("no shape in .npy header")?;
+    let inside = after.trim_start().strip_prefix('(').and_then(|s| s.split(')').next()).ok_or("malformed shape")?;
+    let dims: Vec<usize> = inside
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>().map_err(|_| format!("malformed shape ({inside})")))
+        .collect::<std::result::Result<_, _>>()?;
+    match dims.as_slice() {
+        [r, d] => Ok((*r, *d)),
+        _ => Err(format!("expected a 2-D array, found shape ({inside})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_round_trips_and_is_aligned() {
+        let e = Embeddings { rows: 2, dim: 3, data: vec![1.0, -2.5, 3.0, 0.0, 1e-7, f32::MAX] };
+        let bytes = e.to_npy();
+        assert_eq!((bytes.len() - 24) % 64, 0);
+        assert_eq!(parse_npy(&bytes).unwrap(), e);
+    }
+
+    #[test]
+    fn npy_errors_say_what_is_wrong() {
+        let e = Embeddings { rows: 2, dim: 2, data: vec![0.0; 4] };
+        let bytes = e.to_npy();
+        assert!(parse_npy(&bytes[..bytes.len() - 1]).unwrap_err().contains("expected 16 data bytes"));
+        assert!(parse_npy(b"hello world").unwrap_err().contains("magic"));
+    }
+}

@@ -1,0 +1,123 @@
+//! The two building blocks every encoder architecture shares: a linear map applied to the
+//! flattened token matrix (one large GEMM instead of one per sequence) and layer norm.
+
+use candle_core::Tensor;
+
+use super::weights::Weights;
+use crate::error::Result;
+
+pub struct Linear {
+    /// Stored as [in, out], contiguous, so the GEMM reads it row-major without a transpose.
+    weight_t: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Linear {
+    /// Loads `{name}.weight` of shape [out, in] and, when `bias`, `{name}.bias`.
+    pub fn load(w: &Weights, name: &str, in_dim: usize, out_dim: usize, bias: bool) -> Result<Self> {
+        let weight = w.get(&format!("{name}.weight"), &[out_dim, in_dim])?;
+        let bias = if bias {
+            Some(w.get(&format!("{name}.bias"), &[out_dim])?)
+        } else {
+            None
+        };
+        Self::from_parts(weight, bias)
+    }
+
+    /// Stacks several [out_i, in] maps with the same input into one (e.g. Q, K and V).
+    pub fn fused(parts: Vec<Linear>) -> Result<Self> {
+        let weights: Vec<&Tensor> = parts.iter().map(|p| &p.weight_t).collect();
+        let weight_t = Tensor::cat(&weights, 1)?;
+        let bias = if parts.iter().all(|p| p.bias.is_some()) {
+            let biases: Vec<&Tensor> = parts.iter().filter_map(|p| p.bias.as_ref()).collect();
+            Some(Tensor::cat(&biases, 0)?)
+        } else {
+            None
+        };
+        Ok(Self { weight_t, bias })
+    }
+
+    pub fn from_parts(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
+        Ok(Self {
+            weight_t: weight.t()?.contiguous()?,
+            bias,
+        })
+    }
+
+    pub fn out_dim(&self) -> usize {
+        self.weight_t.dims()[1]
+    }
+
+    /// x: [..., in] → [..., out].
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dims = x.dims().to_vec();
+        let in_dim = *dims.last().expect("linear input has a feature axis");
+        let rows = x.elem_count() / in_dim;
+        let y = x.reshape((rows, in_dim))?.matmul(&self.weight_t)?;
+        let y = match &self.bias {
+            Some(b) => y.broadcast_add(b)?,
+            None => y,
+        };
+        let mut out_dims = dims;
+        *out_dims.last_mut().expect("non-empty") = self.out_dim();
+        Ok(y.reshape(out_dims)?)
+    }
+}
+
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f32,
+}
+
+impl LayerNorm {
+    /// Loads `{name}.weight`/`.bias`; older BERT checkpoints call them `gamma`/`beta`.
+    /// Without `bias` (ModernBERT) a zero shift is used.
+    pub fn load(w: &Weights, name: &str, dim: usize, eps: f64, bias: bool) -> Result<Self> {
+        let (wn, bn) = if !w.contains(&format!("{name}.weight")) && w.contains(&format!("{name}.gamma")) {
+            (format!("{name}.gamma"), format!("{name}.beta"))
+        } else {
+            (format!("{name}.weight"), format!("{name}.bias"))
+        };
+        let weight = w.get(&wn, &[dim])?;
+        let bias = if bias {
+            w.get(&bn, &[dim])?
+        } else {
+            weight.zeros_like()?
+        };
+        Ok(Self {
+            weight,
+            bias,
+            eps: eps as f32,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let x = x.contiguous()?;
+        Ok(candle_nn::ops::layer_norm(&x, &self.weight, &self.bias, self.eps)?)
+    }
+}
+
+/// Scaled dot-product attention over [B, heads, L, d] inputs with an additive bias that
+/// broadcasts to [B, heads, L, L]; returns [B, L, heads·d].
+pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let (b, h, l, d) = q.dims4()?;
+    let scale = 1.0 / (d as f64).sqrt();
+    let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(bias)?;
+    let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+    let ctx = probs.matmul(v)?;
+    Ok(ctx.transpose(1, 2)?.reshape((b, l, h * d))?)
+}
+
+/// Splits a fused [B, L, 3·H] projection into contiguous Q, K, V of shape [B, heads, L, d].
+pub fn split_qkv(qkv: &Tensor, heads: usize) -> Result<(Tensor, Tensor, Tensor)> {
+    let (b, l, three_h) = qkv.dims3()?;
+    let d = three_h / 3 / heads;
+    let qkv = qkv.reshape((b, l, 3, heads, d))?.permute((2, 0, 3, 1, 4))?;
+    let q = qkv.get(0)?.contiguous()?;
+    let k = qkv.get(1)?.contiguous()?;
+    let v = qkv.get(2)?.contiguous()?;
+    Ok((q, k, v))
+}
+
+

@@ -1,0 +1,234 @@
+//! Text → embeddings with a sentence-transformers model folder, computed with candle.
+//!
+//! The folder is read generically (`st_folder`), inputs get the prompt and route of their
+//! role (`prompts`, `router`), are tokenized and grouped into length-sorted batches
+//! (`batching`), run through the backbone (`bert`, `modernbert`) and the folder's
+//! Pooling / Dense / Normalize modules, and come back in input order.
+
+pub mod activation;
+pub mod batching;
+pub mod bert;
+pub mod dense;
+pub mod layers;
+pub mod modernbert;
+pub mod pooling;
+pub mod prompts;
+pub mod router;
+pub mod st_folder;
+pub mod transformer;
+pub mod weights;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use candle_core::{Device, Tensor};
+
+use crate::embeddings::Embeddings;
+use crate::error::{Error, Result};
+use pooling::TokenStates;
+use prompts::Prompts;
+use st_folder::Module;
+
+/// Which side of an asymmetric task a text is on; picks prompt and Router route exactly as
+/// sentence-transformers' `encode_query`, `encode_document` and `encode` do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    Query,
+    Document,
+    Plain,
+}
+
+#[derive(Debug, Clone)]
+pub struct EncodeOptions {
+    /// Most sequences in one forward pass.
+    pub batch_size: usize,
+    /// Most padded tokens in one forward pass (bounds memory on long inputs).
+    pub max_batch_tokens: usize,
+    pub progress: bool,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            max_batch_tokens: 16_384,
+            progress: true,
+        }
+    }
+}
+
+pub struct Encoder {
+    dir: PathBuf,
+    modules: Vec<Arc<Module>>,
+    prompts: Prompts,
+    device: Device,
+}
+
+/// One role's path through the model: a Transformer, then sentence-level modules.
+struct Stack {
+    modules: Vec<Arc<Module>>,
+}
+
+impl Stack {
+    fn transformer(&self) -> &transformer::Transformer {
+        match self.modules[0].as_ref() {
+            Module::Transformer(t) => t,
+            _ => unreachable!("validated at load"),
+        }
+    }
+
+    fn needs_prompt_length(&self) -> bool {
+        self.modules.iter().any(|m| matches!(m.as_ref(), Module::Pooling(p) if !p.include_prompt))
+    }
+}
+
+impl Encoder {
+    /// Loads a sentence-transformers folder on the CPU.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let device = Device::Cpu;
+        let modules = st_folder::load_modules(dir, &device)?;
+        let prompts = Prompts::load(dir)?;
+        let encoder = Self {
+            dir: dir.to_path_buf(),
+            modules,
+            prompts,
+            device,
+        };
+        for role in st_folder::all_roles() {
+            // A role without a route fails when it is used, as in sentence-transformers;
+            // a route that resolves must be a well-formed stack.
+            if let Ok(modules) = st_folder::flatten(&encoder.modules, role) {
+                encoder.check_stack(&modules)?;
+            }
+        }
+        Ok(encoder)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn prompts(&self) -> &Prompts {
+        &self.prompts
+    }
+
+    /// The embedding size for `role` (routes may differ in principle).
+    pub fn dim(&self, role: Role) -> Result<usize> {
+        let stack = self.stack(role)?;
+        self.check_stack(&stack.modules)
+    }
+
+    fn stack(&self, role: Role) -> Result<Stack> {
+        Ok(Stack {
+            modules: st_folder::flatten(&self.modules, role)?,
+        })
+    }
+
+    /// Checks the module order and that each module's input size is the previous one's
+    /// output size; returns the final embedding size.
+    fn check_stack(&self, modules: &[Arc<Module>]) -> Result<usize> {
+        let listed = self.dir.join("modules.json");
+        let Some(Module::Transformer(t)) = modules.first().map(|m| m.as_ref()) else {
+            return Err(Error::invalid(&listed, "the first module must be a Transformer"));
+        };
+        let mut dim = t.hidden_size();
+        let mut pooled = false;
+        for m in &modules[1..] {
+            match m.as_ref() {
+                Module::Transformer(_) | Module::Router(_) => {
+                    return Err(Error::invalid(&listed, "only one Transformer per route is supported"))
+                }
+                Module::Pooling(p) => {
+                    if p.dim != dim {
+                        return Err(Error::invalid(&listed, format!("Pooling expects {}-dim tokens, the Transformer gives {dim}", p.dim)));
+                    }
+                    dim = p.out_dim();
+                    pooled = true;
+                }
+                Module::Dense(d) => {
+                    if !pooled || d.in_dim() != dim {
+                        return Err(Error::invalid(&listed, format!("Dense expects {} inputs, the module before gives {dim}", d.in_dim())));
+                    }
+                    dim = d.out_dim();
+                }
+                Module::Normalize => {}
+            }
+        }
+        if !pooled {
+            return Err(Error::invalid(&listed, "no Pooling module after the Transformer"));
+        }
+        Ok(dim)
+    }
+
+    /// Embeds `texts` for `role`; row i of the result is text i.
+    pub fn encode(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Embeddings> {
+        let stack = self.stack(role)?;
+        let dim = self.check_stack(&stack.modules)?;
+        let transformer = stack.transformer();
+        let prompt = self.prompts.for_role(role);
+        let inputs: Vec<String> = texts.iter().map(|t| format!("{prompt}{t}")).collect();
+        let ids = transformer.tokenize(&inputs)?;
+        let prompt_length = if !prompt.is_empty() && stack.needs_prompt_length() {
+            transformer.prompt_length(prompt)?
+        } else {
+            0
+        };
+        let lengths: Vec<usize> = ids.iter().map(Vec::len).collect();
+        let batches = batching::plan(&lengths, opts.batch_size, opts.max_batch_tokens);
+        let progress = progress_bar(texts.len(), opts.progress);
+        let mut out = Embeddings::zeros(texts.len(), dim);
+        for batch in batches {
+            let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
+            let rows = self.run_batch(&stack, &seqs, prompt_length)?;
+            for (k, &i) in batch.iter().enumerate() {
+                out.row_mut(i).copy_from_slice(&rows[k * dim..(k + 1) * dim]);
+            }
+            progress.inc(batch.len() as u64);
+        }
+        progress.finish_and_clear();
+        Ok(out)
+    }
+
+    /// One forward pass and the sentence-level modules; returns [B·dim] row-major.
+    fn run_batch(&self, stack: &Stack, seqs: &[&[u32]], prompt_length: usize) -> Result<Vec<f32>> {
+        let hidden = stack.transformer().forward(seqs, &self.device)?;
+        let (b, l, h) = hidden.dims3()?;
+        let states = hidden.flatten_all()?.to_vec1::<f32>()?;
+        let mut x: Option<Tensor> = None;
+        for m in &stack.modules[1..] {
+            x = Some(match m.as_ref() {
+                Module::Pooling(p) => {
+                    let pooled: Vec<f32> = (0..b)
+                        .flat_map(|i| {
+                            let seq = TokenStates { tokens: &states[i * l * h..(i + 1) * l * h], len: seqs[i].len(), hidden: h };
+                            p.pool(&seq, prompt_length)
+                        })
+                        .collect();
+                    Tensor::from_vec(pooled, (b, p.out_dim()), &self.device)?
+                }
+                Module::Dense(d) => d.forward(x.as_ref().expect("pooled before Dense"))?,
+                Module::Normalize => normalize(x.as_ref().expect("pooled before Normalize"))?,
+                Module::Transformer(_) | Module::Router(_) => unreachable!("validated at load"),
+            });
+        }
+        Ok(x.expect("a Pooling module").flatten_all()?.to_vec1::<f32>()?)
+    }
+}
+
+/// L2 normalisation with the norm clamped at 1e-12, as torch's `F.normalize`.
+fn normalize(x: &Tensor) -> Result<Tensor> {
+    let norm = x.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
+    Ok(x.broadcast_div(&norm)?)
+}
+
+fn progress_bar(len: usize, enabled: bool) -> indicatif::ProgressBar {
+    if !enabled {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("encoding {bar:30} {pos}/{len} texts  {per_sec}  eta {eta}")
+            .expect("static template"),
+    );
+    bar
+}

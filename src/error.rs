@@ -1,0 +1,78 @@
+//! Library errors. Every variant names the file (or record) at fault and what was expected,
+//! so a user can fix a model folder or an input file without reading the source.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not valid JSON ({source})")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: {what}")]
+    Invalid { path: PathBuf, what: String },
+    #[error("{path}: missing file ({what})")]
+    MissingFile { path: PathBuf, what: String },
+    #[error("{path}: unknown module type `{type_name}`; expected one of Transformer, Pooling, Dense, Normalize, Router")]
+    UnknownModule { path: PathBuf, type_name: String },
+    #[error("{path}: tensor `{name}`: {what}")]
+    Tensor {
+        path: PathBuf,
+        name: String,
+        what: String,
+    },
+    #[error("{path}: line {line}: {what}")]
+    Line {
+        path: PathBuf,
+        line: usize,
+        what: String,
+    },
+    #[error("{0}")]
+    Hub(#[from] crate::hub::HubError),
+    #[error("tensor computation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn invalid(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        Error::Invalid {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Reads and parses a JSON file, naming the file in any error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::MissingFile {
+                path: path.to_path_buf(),
+                what: "expected by the model folder".into(),
+            }
+        } else {
+            Error::io(path, e)
+        }
+    })?;
+    serde_json::from_str(&text).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,13 @@
+//! leafbench: an MTEB-style evaluation harness for text-embedding models on candle.
+
+pub mod embeddings;
+pub mod encoder;
+pub mod error;
+pub mod hub;
+pub mod output;
+pub mod parity;
+pub mod texts;
+
+pub use embeddings::Embeddings;
+pub use encoder::{EncodeOptions, Encoder, Role};
+pub use error::{Error, Result};

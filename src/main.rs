@@ -1,0 +1,156 @@
+//! The `leafbench` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use leafbench::hub::{resolve_model, ResolveOptions};
+use leafbench::{parity, texts, EncodeOptions, Embeddings, Encoder, Role};
+
+#[derive(Parser)]
+#[command(name = "leafbench", version, about = "MTEB-style evaluation of text-embedding models on candle")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Embed a text file (one text per line) and write the embeddings.
+    #[command(after_help = "Example:\n  leafbench embed --model sentence-transformers/all-MiniLM-L6-v2 --input texts.txt --output emb.npy\n  leafbench embed --model ./my-model --role query --input queries.txt --output q.jsonl")]
+    Embed {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// UTF-8 text file, one text per line (an empty line is an empty text).
+        #[arg(long)]
+        input: PathBuf,
+        /// Output file: .npy (float32) or .jsonl (one JSON array per line).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Check that a model gives the same embeddings as a reference (exit 1 if not).
+    #[command(after_help = "Example:\n  leafbench parity --model ./ported-model --texts texts.txt --reference reference.npy --min-cosine 0.99999\n\nPrints min / mean cosine and max |Δ| per component; exits 0 within tolerance, 1 beyond it, 2 on error.")]
+    Parity {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// UTF-8 text file, one text per line, in the reference's row order.
+        #[arg(long)]
+        texts: PathBuf,
+        /// Reference embeddings (.npy, float32 or float64, one row per text).
+        #[arg(long)]
+        reference: PathBuf,
+        /// Fail when any row's cosine to its reference is below this.
+        #[arg(long, default_value_t = 0.99999)]
+        min_cosine: f64,
+        /// Also fail when any component differs by more than this.
+        #[arg(long)]
+        max_abs_diff: Option<f64>,
+    },
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Local sentence-transformers folder, or `org/name[@revision]` (HF cache, then download).
+    #[arg(long)]
+    model: String,
+    /// Which side of the task the texts are on: picks the prompt and Router route.
+    #[arg(long, value_enum, default_value_t = Role::Plain)]
+    role: Role,
+    /// Never download; use local folders and the Hugging Face cache only.
+    #[arg(long)]
+    offline: bool,
+    /// Most texts per forward pass.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Compute threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl ModelArgs {
+    fn load(&self) -> Result<(Encoder, EncodeOptions)> {
+        if let Some(n) = self.threads {
+            set_threads(n)?;
+        }
+        let dir = resolve_model(&self.model, &ResolveOptions::from_env(self.offline))?;
+        let encoder = Encoder::load(&dir)?;
+        let opts = EncodeOptions { batch_size: self.batch_size.max(1), progress: !self.quiet, ..EncodeOptions::default() };
+        Ok((encoder, opts))
+    }
+}
+
+/// Both the matrix kernels and rayon read RAYON_NUM_THREADS, so one setting governs all
+/// compute; it must happen before the first parallel call.
+fn set_threads(n: usize) -> Result<()> {
+    if n == 0 {
+        bail!("--threads must be at least 1");
+    }
+    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("setting the thread count")?;
+    Ok(())
+}
+
+fn embed(model: &ModelArgs, input: &Path, output: &Path) -> Result<ExitCode> {
+    leafbench::output::check_writable(output)?;
+    let lines = texts::read_lines(input)?;
+    let (encoder, opts) = model.load()?;
+    let emb = encoder.encode(&lines, model.role, &opts)?;
+    emb.save(output)?;
+    eprintln!("wrote {} embeddings of dimension {} to {}", emb.rows, emb.dim, output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parity_check(model: &ModelArgs, texts_path: &Path, reference: &Path, min_cosine: f64, max_abs_diff: Option<f64>) -> Result<ExitCode> {
+    let lines = texts::read_lines(texts_path)?;
+    let reference_emb = Embeddings::load_npy(reference)?;
+    if reference_emb.rows != lines.len() {
+        bail!("{}: {} rows, but {} has {} texts; expected one row per text", reference.display(), reference_emb.rows, texts_path.display(), lines.len());
+    }
+    let (encoder, opts) = model.load()?;
+    let ours = encoder.encode(&lines, model.role, &opts)?;
+    if ours.dim != reference_emb.dim {
+        bail!("{}: dimension {}, but the model gives {}", reference.display(), reference_emb.dim, ours.dim);
+    }
+    let r = parity::compare(&ours, &reference_emb);
+    println!("texts        {}", r.rows);
+    println!("min cosine   {:.9}  (row {}, line {})", r.min_cosine, r.worst_row, r.worst_row + 1);
+    println!("mean cosine  {:.9}", r.mean_cosine);
+    println!("max |Δ|      {:.3e}", r.max_abs_diff);
+    let mut ok = r.min_cosine >= min_cosine;
+    if !ok {
+        println!("FAIL: min cosine {:.9} < {min_cosine}", r.min_cosine);
+    }
+    if let Some(limit) = max_abs_diff {
+        if r.max_abs_diff > limit {
+            println!("FAIL: max |Δ| {:.3e} > {limit:e}", r.max_abs_diff);
+            ok = false;
+        }
+    }
+    if ok {
+        println!("PASS");
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LEAFBENCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Embed { model, input, output } => embed(model, input, output),
+        Command::Parity { model, texts, reference, min_cosine, max_abs_diff } => {
+            parity_check(model, texts, reference, *min_cosine, *max_abs_diff)
+        }
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
+}
