@@ -1,5 +1,6 @@
 //! leafbench: an MTEB-style evaluation harness for text-embedding models on candle.
 
+pub mod bench;
 pub mod embeddings;
 pub mod encoder;
 pub mod error;

@@ -48,6 +48,28 @@ enum Command {
         #[arg(long)]
         max_abs_diff: Option<f64>,
     },
+    /// Resolve a model (local folder, HF cache, or download) and print its folder.
+    #[command(after_help = "Example:\n  leafbench download --model sentence-transformers/all-MiniLM-L6-v2@main")]
+    Download {
+        /// `org/name[@revision]` or a local folder.
+        #[arg(long)]
+        model: String,
+        /// Never download; only look in local folders and the Hugging Face cache.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Measure encode throughput (tokens/s) on text files; prints one JSON line per file.
+    #[command(after_help = "Example:\n  leafbench bench-encode --model ./all-MiniLM-L6-v2 --threads 1 --input short.txt --input passages.txt")]
+    BenchEncode {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Text files, one text per line (blank lines are skipped).
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
+        /// Timed encodes of each file; the best and the median are reported.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
 }
 
 #[derive(Args)]
@@ -64,6 +86,9 @@ struct ModelArgs {
     /// Most texts per forward pass.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
+    /// Most padded tokens per forward pass (bounds memory on long texts).
+    #[arg(long, default_value_t = 8192)]
+    max_batch_tokens: usize,
     /// Compute threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -79,7 +104,11 @@ impl ModelArgs {
         }
         let dir = resolve_model(&self.model, &ResolveOptions::from_env(self.offline))?;
         let encoder = Encoder::load(&dir)?;
-        let opts = EncodeOptions { batch_size: self.batch_size.max(1), progress: !self.quiet, ..EncodeOptions::default() };
+        let opts = EncodeOptions {
+            batch_size: self.batch_size.max(1),
+            max_batch_tokens: self.max_batch_tokens.max(1),
+            progress: !self.quiet,
+        };
         Ok((encoder, opts))
     }
 }
@@ -137,6 +166,22 @@ fn parity_check(model: &ModelArgs, texts_path: &Path, reference: &Path, min_cosi
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+fn download(model: &str, offline: bool) -> Result<ExitCode> {
+    let dir = resolve_model(model, &ResolveOptions::from_env(offline))?;
+    println!("{}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(model: &ModelArgs, inputs: &[PathBuf], repeats: usize) -> Result<ExitCode> {
+    let (encoder, opts) = model.load()?;
+    let threads = rayon::current_num_threads();
+    for input in inputs {
+        let result = leafbench::bench::bench_encode(&encoder, input, &opts, repeats, threads)?;
+        println!("{}", serde_json::to_string(&result)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LEAFBENCH_LOG").unwrap_or_else(|_| "warn".into()))
@@ -148,9 +193,16 @@ fn main() -> ExitCode {
         Command::Parity { model, texts, reference, min_cosine, max_abs_diff } => {
             parity_check(model, texts, reference, *min_cosine, *max_abs_diff)
         }
+        Command::Download { model, offline } => download(model, *offline),
+        Command::BenchEncode { model, input, repeats } => bench(model, input, *repeats),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         ExitCode::from(2)
     })
 }
+
+// Encoding allocates and frees large activation buffers batch after batch; mimalloc keeps
+// them mapped instead of returning pages to the OS and faulting them back in.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

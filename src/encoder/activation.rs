@@ -46,7 +46,7 @@ impl Activation {
             Self::Identity => x.clone(),
             Self::Tanh => x.tanh()?,
             Self::Relu => x.relu()?,
-            Self::Gelu => x.gelu_erf()?,
+            Self::Gelu => super::kernels::gelu(x)?,
             Self::GeluTanh => x.gelu()?,
         })
     }

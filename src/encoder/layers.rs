@@ -102,9 +102,9 @@ impl LayerNorm {
 /// broadcasts to [B, heads, L, L]; returns [B, L, heads·d].
 pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, bias: &Tensor) -> Result<Tensor> {
     let (b, h, l, d) = q.dims4()?;
-    let scale = 1.0 / (d as f64).sqrt();
-    let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(bias)?;
-    let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+    // Scaling q rather than the scores touches L·d instead of L·L values.
+    let q = (q * (1.0 / (d as f64).sqrt()))?;
+    let probs = super::kernels::biased_softmax(&q.matmul(&k.t()?)?, bias)?;
     let ctx = probs.matmul(v)?;
     Ok(ctx.transpose(1, 2)?.reshape((b, l, h * d))?)
 }

@@ -9,6 +9,7 @@ pub mod activation;
 pub mod batching;
 pub mod bert;
 pub mod dense;
+pub mod kernels;
 pub mod layers;
 pub mod modernbert;
 pub mod pooling;
@@ -51,7 +52,7 @@ impl Default for EncodeOptions {
     fn default() -> Self {
         Self {
             batch_size: 64,
-            max_batch_tokens: 16_384,
+            max_batch_tokens: 8_192,
             progress: true,
         }
     }
@@ -158,6 +159,14 @@ impl Encoder {
             return Err(Error::invalid(&listed, "no Pooling module after the Transformer"));
         }
         Ok(dim)
+    }
+
+    /// Tokens each text occupies after its prompt is added and it is truncated.
+    pub fn token_lengths(&self, texts: &[String], role: Role) -> Result<Vec<usize>> {
+        let stack = self.stack(role)?;
+        let prompt = self.prompts.for_role(role);
+        let inputs: Vec<String> = texts.iter().map(|t| format!("{prompt}{t}")).collect();
+        Ok(stack.transformer().tokenize(&inputs)?.iter().map(Vec::len).collect())
     }
 
     /// Embeds `texts` for `role`; row i of the result is text i.
