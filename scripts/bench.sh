@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmarks that print numbers, each paired with the peer (Python sentence-transformers on
+# PyTorch, installed by ../shared/peer/setup.sh) measured in the same run.
+#
+#   scripts/bench.sh encode [THREADS...]     encode throughput, default threads: 1 2
+#
+# `encode`: tokens/s of leafbench and of sentence-transformers on the peer's bench inputs
+# (2,000 short STS sentences; 500 SciFact passages of 256 tokens), all-MiniLM-L6-v2, batch 32,
+# best of 3, with the ratio leafbench / peer per input and thread count.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+shared="${LEAFBENCH_SHARED:-$root/../shared}"
+peer_venv="${PEER_VENV:-$HOME/.cache/peer-venv}"
+
+what="${1:-}"
+shift || true
+case "$what" in
+  encode) ;;
+  *) echo "usage: scripts/bench.sh encode [THREADS...]" >&2; exit 2 ;;
+esac
+threads=("$@")
+[ ${#threads[@]} -gt 0 ] || threads=(1 2)
+
+cargo build --release --locked >&2
+model="$(scripts/fetch-model.sh)"
+[ -x "$peer_venv/bin/python" ] || bash "$shared/peer/setup.sh" >&2
+inputs=("$shared/peer/bench/bench_short_2000.txt" "$shared/peer/bench/bench_passages_500.txt")
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+for t in "${threads[@]}"; do
+  args=()
+  for f in "${inputs[@]}"; do args+=(--input "$f"); done
+  target/release/leafbench bench-encode --model "$model" --threads "$t" --batch-size 32 --repeats 3 --quiet "${args[@]}" \
+    | sed 's/^/leafbench /' >>"$log"
+  "$peer_venv/bin/python" "$shared/peer/bench_encode.py" --model "$model" --threads "$t" --batch-size 32 --repeats 3 "${args[@]}" \
+    | sed 's/^/peer /' >>"$log"
+done
+
+python3 - "$log" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    side, _, payload = line.partition(" ")
+    r = json.loads(payload)
+    rows[(side, r["input"], r["threads"])] = r
+print(f"{'input':<26} {'threads':>7} {'leafbench tok/s':>16} {'peer tok/s':>11} {'ratio':>6}  peer other_cores_busy")
+for (side, inp, t), r in sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][1])):
+    if side != "leafbench":
+        continue
+    p = rows.get(("peer", inp, t))
+    if p is None:
+        continue
+    ratio = r["tok_per_s_best"] / p["tok_per_s_best"]
+    print(f"{inp:<26} {t:>7} {r['tok_per_s_best']:>16.0f} {p['tok_per_s_best']:>11.0f} {ratio:>6.2f}  {p.get('other_cores_busy')}")
+PY

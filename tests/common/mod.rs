@@ -1,0 +1,66 @@
+//! Shared helpers for the integration tests: fixture paths, folder copies, running the CLI.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn fixture_model(name: &str) -> PathBuf {
+    fixtures().join("models").join(name)
+}
+
+/// The real all-MiniLM-L6-v2 folder that scripts/fetch-model.sh puts in place.
+pub fn minilm_dir() -> PathBuf {
+    let dir = std::env::var_os("LEAFBENCH_MINILM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/models/all-MiniLM-L6-v2"));
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "{} has no model: run scripts/fetch-model.sh (scripts/test.sh does) or set LEAFBENCH_MINILM",
+        dir.display()
+    );
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs the leafbench binary with the network switched off for the hub lookup.
+pub fn leafbench(args: &[&str]) -> Output {
+    leafbench_with_env(args, &[])
+}
+
+pub fn leafbench_with_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leafbench"));
+    // The caller's own cache settings must not leak into a test's cache layout.
+    cmd.args(args).env("HF_HUB_OFFLINE", "1").env_remove("HF_HUB_CACHE").env_remove("HF_HOME");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("leafbench runs")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn read_texts(path: &Path) -> Vec<String> {
+    leafbench::texts::read_lines(path).unwrap()
+}
