@@ -18,10 +18,17 @@ mkdir -p "$(dirname "$dest")"
 tmp="$(mktemp -d "$(dirname "$dest")/.fetch.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
+leafbench_bin() {
+  for bin in "${LEAFBENCH_BIN:-}" "$root/target/release/leafbench" "$root/target/debug/leafbench"; do
+    [ -n "$bin" ] && [ -x "$bin" ] && { echo "$bin"; return 0; }
+  done
+  # The dev build is the one the tests use, so building it here costs the test run nothing.
+  (cd "$root" && cargo build --quiet --locked >&2) && echo "$root/target/debug/leafbench"
+}
+
 from_hub() {
-  local bin="$root/target/release/leafbench"
-  [ -x "$bin" ] || bin="$root/target/debug/leafbench"
-  [ -x "$bin" ] || return 1
+  local bin
+  bin="$(leafbench_bin)" || return 1
   local dir
   dir="$(timeout 300 "$bin" download --model "$repo@$revision" 2>/dev/null)" || return 1
   cp -rL "$dir" "$tmp/model"

@@ -183,6 +183,12 @@ fn bench(model: &ModelArgs, inputs: &[PathBuf], repeats: usize) -> Result<ExitCo
 }
 
 fn main() -> ExitCode {
+    // The encoder runs whole batches in parallel on rayon's workers; candle's own pool for
+    // element-wise ops would then compete with them for the same cores. Set before any
+    // tensor work, as candle reads it once.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LEAFBENCH_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

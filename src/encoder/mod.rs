@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
+use rayon::prelude::*;
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
@@ -185,16 +186,26 @@ impl Encoder {
         let lengths: Vec<usize> = ids.iter().map(Vec::len).collect();
         let batches = batching::plan(&lengths, opts.batch_size, opts.max_batch_tokens);
         let progress = progress_bar(texts.len(), opts.progress);
+        // Batches run concurrently, one per worker thread: small matrices parallelise poorly
+        // inside one product, so whole batches are the better unit of work. Each batch's
+        // result does not depend on which thread computes it.
+        let results: Vec<Result<Vec<f32>>> = batches
+            .par_iter()
+            .map(|batch| {
+                let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
+                let rows = self.run_batch(&stack, &seqs, prompt_length);
+                progress.inc(batch.len() as u64);
+                rows
+            })
+            .collect();
+        progress.finish_and_clear();
         let mut out = Embeddings::zeros(texts.len(), dim);
-        for batch in batches {
-            let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
-            let rows = self.run_batch(&stack, &seqs, prompt_length)?;
+        for (batch, rows) in batches.iter().zip(results) {
+            let rows = rows?;
             for (k, &i) in batch.iter().enumerate() {
                 out.row_mut(i).copy_from_slice(&rows[k * dim..(k + 1) * dim]);
             }
-            progress.inc(batch.len() as u64);
         }
-        progress.finish_and_clear();
         Ok(out)
     }
 
