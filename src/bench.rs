@@ -26,12 +26,28 @@ pub struct EncodeBench {
     pub tok_per_s_median: f64,
 }
 
-pub fn bench_encode(encoder: &Encoder, input: &Path, opts: &EncodeOptions, repeats: usize, threads: usize) -> Result<EncodeBench> {
+pub fn bench_encode(
+    encoder: &Encoder,
+    input: &Path,
+    opts: &EncodeOptions,
+    repeats: usize,
+    threads: usize,
+) -> Result<EncodeBench> {
     // Blank lines are skipped, as the peer's benchmark skips them.
-    let texts: Vec<String> = read_lines(input)?.into_iter().filter(|t| !t.trim().is_empty()).collect();
+    let texts: Vec<String> = read_lines(input)?
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .collect();
     let tokens: usize = encoder.token_lengths(&texts, Role::Plain)?.iter().sum();
-    let quiet = EncodeOptions { progress: false, ..opts.clone() };
-    encoder.encode(&texts[..texts.len().min(opts.batch_size)], Role::Plain, &quiet)?;
+    let quiet = EncodeOptions {
+        progress: false,
+        ..opts.clone()
+    };
+    encoder.encode(
+        &texts[..texts.len().min(opts.batch_size)],
+        Role::Plain,
+        &quiet,
+    )?;
     let mut wall_s = Vec::with_capacity(repeats);
     for _ in 0..repeats.max(1) {
         let start = Instant::now();
@@ -43,7 +59,10 @@ pub fn bench_encode(encoder: &Encoder, input: &Path, opts: &EncodeOptions, repea
     let best_s = sorted[0];
     let median_s = sorted[sorted.len() / 2];
     Ok(EncodeBench {
-        input: input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        input: input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         n_texts: texts.len(),
         tokens,
         threads,

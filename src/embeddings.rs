@@ -18,7 +18,11 @@ const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 
 impl Embeddings {
     pub fn zeros(rows: usize, dim: usize) -> Self {
-        Self { rows, dim, data: vec![0.0; rows * dim] }
+        Self {
+            rows,
+            dim,
+            data: vec![0.0; rows * dim],
+        }
     }
 
     pub fn row(&self, i: usize) -> &[f32] {
@@ -34,7 +38,10 @@ impl Embeddings {
         match path.extension().and_then(|e| e.to_str()) {
             Some("npy") => write_atomically(path, |w| w.write_all(&self.to_npy())),
             Some("jsonl") => write_atomically(path, |w| self.write_jsonl(w)),
-            _ => Err(Error::invalid(path, "unknown output format; expected a .npy or .jsonl file name")),
+            _ => Err(Error::invalid(
+                path,
+                "unknown output format; expected a .npy or .jsonl file name",
+            )),
         }
     }
 
@@ -47,7 +54,10 @@ impl Embeddings {
     }
 
     pub fn to_npy(&self) -> Vec<u8> {
-        let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", self.rows, self.dim);
+        let dict = format!(
+            "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}",
+            self.rows, self.dim
+        );
         // Header padded with spaces and ended by a newline so the data starts 64-byte aligned.
         let unpadded = NPY_MAGIC.len() + 2 + 2 + dict.len() + 1;
         let pad = (64 - unpadded % 64) % 64;
@@ -76,7 +86,10 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<Embeddings, String> {
     }
     let (header_len, start) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
         v => return Err(format!("unsupported .npy version {v}")),
     };
     let header = bytes
@@ -91,29 +104,54 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<Embeddings, String> {
     } else if header.contains("'<f8'") {
         8
     } else {
-        return Err(format!("expected a float32 or float64 array, header is {}", header.trim()));
+        return Err(format!(
+            "expected a float32 or float64 array, header is {}",
+            header.trim()
+        ));
     };
     let (rows, dim) = parse_shape(header)?;
     let data = &bytes[start + header_len..];
     if data.len() != rows * dim * width {
-        return Err(format!("expected {} data bytes for shape ({rows}, {dim}), found {}", rows * dim * width, data.len()));
+        return Err(format!(
+            "expected {} data bytes for shape ({rows}, {dim}), found {}",
+            rows * dim * width,
+            data.len()
+        ));
     }
     let values = if width == 4 {
-        data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+        data.chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
     } else {
-        data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32).collect()
+        data.chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
+            .collect()
     };
-    Ok(Embeddings { rows, dim, data: values })
+    Ok(Embeddings {
+        rows,
+        dim,
+        data: values,
+    })
 }
 
 fn parse_shape(header: &str) -> std::result::Result<(usize, usize), String> {
-    let after = header.split("'shape':").nth(1).ok_or("no shape in .npy header")?;
-    let inside = after.trim_start().strip_prefix('(').and_then(|s| s.split(')').next()).ok_or("malformed shape")?;
+    let after = header
+        .split("'shape':")
+        .nth(1)
+        .ok_or("no shape in .npy header")?;
+    let inside = after
+        .trim_start()
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+        .ok_or("malformed shape")?;
     let dims: Vec<usize> = inside
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("malformed shape ({inside})")))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("malformed shape ({inside})"))
+        })
         .collect::<std::result::Result<_, _>>()?;
     match dims.as_slice() {
         [r, d] => Ok((*r, *d)),
@@ -127,7 +165,11 @@ mod tests {
 
     #[test]
     fn npy_round_trips_and_is_aligned() {
-        let e = Embeddings { rows: 2, dim: 3, data: vec![1.0, -2.5, 3.0, 0.0, 1e-7, f32::MAX] };
+        let e = Embeddings {
+            rows: 2,
+            dim: 3,
+            data: vec![1.0, -2.5, 3.0, 0.0, 1e-7, f32::MAX],
+        };
         let bytes = e.to_npy();
         assert_eq!((bytes.len() - 24) % 64, 0);
         assert_eq!(parse_npy(&bytes).unwrap(), e);
@@ -135,9 +177,15 @@ mod tests {
 
     #[test]
     fn npy_errors_say_what_is_wrong() {
-        let e = Embeddings { rows: 2, dim: 2, data: vec![0.0; 4] };
+        let e = Embeddings {
+            rows: 2,
+            dim: 2,
+            data: vec![0.0; 4],
+        };
         let bytes = e.to_npy();
-        assert!(parse_npy(&bytes[..bytes.len() - 1]).unwrap_err().contains("expected 16 data bytes"));
+        assert!(parse_npy(&bytes[..bytes.len() - 1])
+            .unwrap_err()
+            .contains("expected 16 data bytes"));
         assert!(parse_npy(b"hello world").unwrap_err().contains("magic"));
     }
 }

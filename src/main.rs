@@ -7,10 +7,14 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use leafbench::hub::{resolve_model, ResolveOptions};
-use leafbench::{parity, texts, EncodeOptions, Embeddings, Encoder, Role};
+use leafbench::{parity, texts, Embeddings, EncodeOptions, Encoder, Role};
 
 #[derive(Parser)]
-#[command(name = "leafbench", version, about = "MTEB-style evaluation of text-embedding models on candle")]
+#[command(
+    name = "leafbench",
+    version,
+    about = "MTEB-style evaluation of text-embedding models on candle"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,7 +23,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Embed a text file (one text per line) and write the embeddings.
-    #[command(after_help = "Example:\n  leafbench embed --model sentence-transformers/all-MiniLM-L6-v2 --input texts.txt --output emb.npy\n  leafbench embed --model ./my-model --role query --input queries.txt --output q.jsonl")]
+    #[command(
+        after_help = "Example:\n  leafbench embed --model sentence-transformers/all-MiniLM-L6-v2 --input texts.txt --output emb.npy\n  leafbench embed --model ./my-model --role query --input queries.txt --output q.jsonl"
+    )]
     Embed {
         #[command(flatten)]
         model: ModelArgs,
@@ -31,7 +37,9 @@ enum Command {
         output: PathBuf,
     },
     /// Check that a model gives the same embeddings as a reference (exit 1 if not).
-    #[command(after_help = "Example:\n  leafbench parity --model ./ported-model --texts texts.txt --reference reference.npy --min-cosine 0.99999\n\nPrints min / mean cosine and max |Δ| per component; exits 0 within tolerance, 1 beyond it, 2 on error.")]
+    #[command(
+        after_help = "Example:\n  leafbench parity --model ./ported-model --texts texts.txt --reference reference.npy --min-cosine 0.99999\n\nPrints min / mean cosine and max |Δ| per component; exits 0 within tolerance, 1 beyond it, 2 on error."
+    )]
     Parity {
         #[command(flatten)]
         model: ModelArgs,
@@ -49,7 +57,9 @@ enum Command {
         max_abs_diff: Option<f64>,
     },
     /// Resolve a model (local folder, HF cache, or download) and print its folder.
-    #[command(after_help = "Example:\n  leafbench download --model sentence-transformers/all-MiniLM-L6-v2@main")]
+    #[command(
+        after_help = "Example:\n  leafbench download --model sentence-transformers/all-MiniLM-L6-v2@main"
+    )]
     Download {
         /// `org/name[@revision]` or a local folder.
         #[arg(long)]
@@ -59,7 +69,9 @@ enum Command {
         offline: bool,
     },
     /// Measure encode throughput (tokens/s) on text files; prints one JSON line per file.
-    #[command(after_help = "Example:\n  leafbench bench-encode --model ./all-MiniLM-L6-v2 --threads 1 --input short.txt --input passages.txt")]
+    #[command(
+        after_help = "Example:\n  leafbench bench-encode --model ./all-MiniLM-L6-v2 --threads 1 --input short.txt --input passages.txt"
+    )]
     BenchEncode {
         #[command(flatten)]
         model: ModelArgs,
@@ -120,7 +132,10 @@ fn set_threads(n: usize) -> Result<()> {
         bail!("--threads must be at least 1");
     }
     std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-    rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("setting the thread count")?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .context("setting the thread count")?;
     Ok(())
 }
 
@@ -130,24 +145,51 @@ fn embed(model: &ModelArgs, input: &Path, output: &Path) -> Result<ExitCode> {
     let (encoder, opts) = model.load()?;
     let emb = encoder.encode(&lines, model.role, &opts)?;
     emb.save(output)?;
-    eprintln!("wrote {} embeddings of dimension {} to {}", emb.rows, emb.dim, output.display());
+    eprintln!(
+        "wrote {} embeddings of dimension {} to {}",
+        emb.rows,
+        emb.dim,
+        output.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn parity_check(model: &ModelArgs, texts_path: &Path, reference: &Path, min_cosine: f64, max_abs_diff: Option<f64>) -> Result<ExitCode> {
+fn parity_check(
+    model: &ModelArgs,
+    texts_path: &Path,
+    reference: &Path,
+    min_cosine: f64,
+    max_abs_diff: Option<f64>,
+) -> Result<ExitCode> {
     let lines = texts::read_lines(texts_path)?;
     let reference_emb = Embeddings::load_npy(reference)?;
     if reference_emb.rows != lines.len() {
-        bail!("{}: {} rows, but {} has {} texts; expected one row per text", reference.display(), reference_emb.rows, texts_path.display(), lines.len());
+        bail!(
+            "{}: {} rows, but {} has {} texts; expected one row per text",
+            reference.display(),
+            reference_emb.rows,
+            texts_path.display(),
+            lines.len()
+        );
     }
     let (encoder, opts) = model.load()?;
     let ours = encoder.encode(&lines, model.role, &opts)?;
     if ours.dim != reference_emb.dim {
-        bail!("{}: dimension {}, but the model gives {}", reference.display(), reference_emb.dim, ours.dim);
+        bail!(
+            "{}: dimension {}, but the model gives {}",
+            reference.display(),
+            reference_emb.dim,
+            ours.dim
+        );
     }
     let r = parity::compare(&ours, &reference_emb);
     println!("texts        {}", r.rows);
-    println!("min cosine   {:.9}  (row {}, line {})", r.min_cosine, r.worst_row, r.worst_row + 1);
+    println!(
+        "min cosine   {:.9}  (row {}, line {})",
+        r.min_cosine,
+        r.worst_row,
+        r.worst_row + 1
+    );
     println!("mean cosine  {:.9}", r.mean_cosine);
     println!("max |Δ|      {:.3e}", r.max_abs_diff);
     let mut ok = r.min_cosine >= min_cosine;
@@ -163,7 +205,11 @@ fn parity_check(model: &ModelArgs, texts_path: &Path, reference: &Path, min_cosi
     if ok {
         println!("PASS");
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn download(model: &str, offline: bool) -> Result<ExitCode> {
@@ -190,17 +236,32 @@ fn main() -> ExitCode {
         std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LEAFBENCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LEAFBENCH_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Embed { model, input, output } => embed(model, input, output),
-        Command::Parity { model, texts, reference, min_cosine, max_abs_diff } => {
-            parity_check(model, texts, reference, *min_cosine, *max_abs_diff)
-        }
+        Command::Embed {
+            model,
+            input,
+            output,
+        } => embed(model, input, output),
+        Command::Parity {
+            model,
+            texts,
+            reference,
+            min_cosine,
+            max_abs_diff,
+        } => parity_check(model, texts, reference, *min_cosine, *max_abs_diff),
         Command::Download { model, offline } => download(model, *offline),
-        Command::BenchEncode { model, input, repeats } => bench(model, input, *repeats),
+        Command::BenchEncode {
+            model,
+            input,
+            repeats,
+        } => bench(model, input, *repeats),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

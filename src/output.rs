@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let tmp = sibling(path, "partial")?;
     let result = (|| {
         let mut w = BufWriter::new(std::fs::File::create(&tmp)?);
@@ -23,10 +26,14 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::
 /// Fails early, before any long computation, if `path` could not be written.
 pub fn check_writable(path: &Path) -> Result<()> {
     if path.is_dir() {
-        return Err(Error::invalid(path, "output path is a folder; expected a file name"));
+        return Err(Error::invalid(
+            path,
+            "output path is a folder; expected a file name",
+        ));
     }
     let probe = sibling(path, "probe")?;
-    std::fs::File::create(&probe).map_err(|e| Error::invalid(path, format!("output path is not writable: {e}")))?;
+    std::fs::File::create(&probe)
+        .map_err(|e| Error::invalid(path, format!("output path is not writable: {e}")))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
@@ -38,8 +45,17 @@ fn sibling(path: &Path, tag: &str) -> Result<PathBuf> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        return Err(Error::invalid(path, format!("output path is not writable: folder {} does not exist", dir.display())));
+        return Err(Error::invalid(
+            path,
+            format!(
+                "output path is not writable: folder {} does not exist",
+                dir.display()
+            ),
+        ));
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("output");
     Ok(dir.join(format!(".{name}.{tag}-{}", std::process::id())))
 }

@@ -14,8 +14,18 @@ pub struct ParityReport {
 
 /// Compares row i of `ours` with row i of `reference`; shapes must already match.
 pub fn compare(ours: &Embeddings, reference: &Embeddings) -> ParityReport {
-    assert_eq!((ours.rows, ours.dim), (reference.rows, reference.dim), "shapes checked by the caller");
-    let mut report = ParityReport { rows: ours.rows, min_cosine: f64::INFINITY, mean_cosine: 0.0, worst_row: 0, max_abs_diff: 0.0 };
+    assert_eq!(
+        (ours.rows, ours.dim),
+        (reference.rows, reference.dim),
+        "shapes checked by the caller"
+    );
+    let mut report = ParityReport {
+        rows: ours.rows,
+        min_cosine: f64::INFINITY,
+        mean_cosine: 0.0,
+        worst_row: 0,
+        max_abs_diff: 0.0,
+    };
     for i in 0..ours.rows {
         let (a, b) = (ours.row(i), reference.row(i));
         let c = cosine(a, b);
@@ -24,7 +34,11 @@ pub fn compare(ours: &Embeddings, reference: &Embeddings) -> ParityReport {
             report.worst_row = i;
         }
         report.mean_cosine += c / ours.rows as f64;
-        let d = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).fold(0.0, f64::max);
+        let d = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (*x as f64 - *y as f64).abs())
+            .fold(0.0, f64::max);
         report.max_abs_diff = report.max_abs_diff.max(d);
     }
     if ours.rows == 0 {
@@ -56,8 +70,16 @@ mod tests {
 
     #[test]
     fn finds_the_worst_row_and_largest_difference() {
-        let a = Embeddings { rows: 3, dim: 2, data: vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0] };
-        let b = Embeddings { rows: 3, dim: 2, data: vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0] };
+        let a = Embeddings {
+            rows: 3,
+            dim: 2,
+            data: vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+        };
+        let b = Embeddings {
+            rows: 3,
+            dim: 2,
+            data: vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0],
+        };
         let r = compare(&a, &b);
         assert_eq!(r.worst_row, 1);
         assert!((r.min_cosine - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);

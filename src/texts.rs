@@ -7,7 +7,11 @@ use crate::error::{Error, Result};
 
 pub fn read_lines(path: &Path) -> Result<Vec<String>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse_lines(&bytes).map_err(|(line, what)| Error::Line { path: path.to_path_buf(), line, what })
+    parse_lines(&bytes).map_err(|(line, what)| Error::Line {
+        path: path.to_path_buf(),
+        line,
+        what,
+    })
 }
 
 fn parse_lines(bytes: &[u8]) -> std::result::Result<Vec<String>, (usize, String)> {
@@ -19,9 +23,15 @@ fn parse_lines(bytes: &[u8]) -> std::result::Result<Vec<String>, (usize, String)
         .enumerate()
         .map(|(i, line)| {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            std::str::from_utf8(line)
-                .map(str::to_string)
-                .map_err(|e| (i + 1, format!("not valid UTF-8 (byte {} of the line); expected UTF-8 text", e.valid_up_to() + 1)))
+            std::str::from_utf8(line).map(str::to_string).map_err(|e| {
+                (
+                    i + 1,
+                    format!(
+                        "not valid UTF-8 (byte {} of the line); expected UTF-8 text",
+                        e.valid_up_to() + 1
+                    ),
+                )
+            })
         })
         .collect()
 }
@@ -32,7 +42,10 @@ mod tests {
 
     #[test]
     fn keeps_empty_and_whitespace_lines() {
-        assert_eq!(parse_lines(b"a\n\n  \n\tb\r\n").unwrap(), vec!["a", "", "  ", "\tb"]);
+        assert_eq!(
+            parse_lines(b"a\n\n  \n\tb\r\n").unwrap(),
+            vec!["a", "", "  ", "\tb"]
+        );
         assert_eq!(parse_lines(b"a\nlast").unwrap(), vec!["a", "last"]);
         assert_eq!(parse_lines(b"").unwrap(), Vec::<String>::new());
         assert_eq!(parse_lines(b"\n").unwrap(), vec![""]);

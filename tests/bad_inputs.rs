@@ -28,7 +28,8 @@ impl Case {
 
     fn edit_json(&self, rel: &str, edit: impl FnOnce(&mut serde_json::Value)) {
         let path = self.file(rel);
-        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         edit(&mut v);
         std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     }
@@ -54,7 +55,11 @@ impl Case {
             "--quiet",
         ]);
         assert!(!out.status.success(), "expected failure, got success");
-        assert!(!output.exists(), "{} was written despite the error", output.display());
+        assert!(
+            !output.exists(),
+            "{} was written despite the error",
+            output.display()
+        );
         let leftovers: Vec<_> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
@@ -82,14 +87,27 @@ fn missing_modules_json() {
 fn malformed_modules_json() {
     let c = Case::new("leaf_mt");
     std::fs::write(c.file("modules.json"), "[{\"idx\": 0, \"path\": \"\",").unwrap();
-    assert_mentions(&c.embed_fails(), &["modules.json", "not valid JSON", "line 1"]);
+    assert_mentions(
+        &c.embed_fails(),
+        &["modules.json", "not valid JSON", "line 1"],
+    );
 }
 
 #[test]
 fn unknown_module_type() {
     let c = Case::new("leaf_mt");
-    c.edit_json("modules.json", |v| v[1]["type"] = "sentence_transformers.models.Attention".into());
-    assert_mentions(&c.embed_fails(), &["modules.json", "unknown module type", "Attention", "expected one of"]);
+    c.edit_json("modules.json", |v| {
+        v[1]["type"] = "sentence_transformers.models.Attention".into()
+    });
+    assert_mentions(
+        &c.embed_fails(),
+        &[
+            "modules.json",
+            "unknown module type",
+            "Attention",
+            "expected one of",
+        ],
+    );
 }
 
 #[test]
@@ -104,14 +122,29 @@ fn missing_weight_tensor() {
         .filter(|(name, _)| !name.ends_with("encoder.layer.1.output.dense.weight"))
         .collect();
     safetensors::serialize_to_file(kept, None, &path).unwrap();
-    assert_mentions(&c.embed_fails(), &["model.safetensors", "encoder.layer.1.output.dense.weight", "missing"]);
+    assert_mentions(
+        &c.embed_fails(),
+        &[
+            "model.safetensors",
+            "encoder.layer.1.output.dense.weight",
+            "missing",
+        ],
+    );
 }
 
 #[test]
 fn dense_in_out_mismatch() {
     let c = Case::new("leaf_mt");
     c.edit_json("2_Dense/config.json", |v| v["in_features"] = 17.into());
-    assert_mentions(&c.embed_fails(), &["2_Dense/model.safetensors", "linear.weight", "expected shape [24, 17]", "found [24, 16]"]);
+    assert_mentions(
+        &c.embed_fails(),
+        &[
+            "2_Dense/model.safetensors",
+            "linear.weight",
+            "expected shape [24, 17]",
+            "found [24, 16]",
+        ],
+    );
 }
 
 #[test]
@@ -120,14 +153,22 @@ fn truncated_safetensors() {
     let path = c.file("model.safetensors");
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    assert_mentions(&c.embed_fails(), &["model.safetensors", "truncated or corrupt"]);
+    assert_mentions(
+        &c.embed_fails(),
+        &["model.safetensors", "truncated or corrupt"],
+    );
 }
 
 #[test]
 fn unknown_pooling_mode() {
     let c = Case::new("leaf_mt");
-    c.edit_json("1_Pooling/config.json", |v| v["pooling_mode"] = "median".into());
-    assert_mentions(&c.embed_fails(), &["1_Pooling/config.json", "unknown pooling mode `median`"]);
+    c.edit_json("1_Pooling/config.json", |v| {
+        v["pooling_mode"] = "median".into()
+    });
+    assert_mentions(
+        &c.embed_fails(),
+        &["1_Pooling/config.json", "unknown pooling mode `median`"],
+    );
 }
 
 #[test]
@@ -136,14 +177,20 @@ fn router_route_missing_module() {
     c.edit_json("router_config.json", |v| {
         v["types"].as_object_mut().unwrap().remove("query_2_Dense");
     });
-    assert_mentions(&c.embed_fails(), &["router_config.json", "route `query`", "query_2_Dense"]);
+    assert_mentions(
+        &c.embed_fails(),
+        &["router_config.json", "route `query`", "query_2_Dense"],
+    );
 }
 
 #[test]
 fn router_route_folder_missing() {
     let c = Case::new("leaf_mt_asym");
     std::fs::remove_dir_all(c.file("document_0_Transformer")).unwrap();
-    assert_mentions(&c.embed_fails(), &["document_0_Transformer", "missing file"]);
+    assert_mentions(
+        &c.embed_fails(),
+        &["document_0_Transformer", "missing file"],
+    );
 }
 
 #[test]
@@ -151,7 +198,10 @@ fn input_not_utf8_names_the_line() {
     let c = Case::new("leaf_mt");
     let input = c.dir.path().join("latin1.txt");
     std::fs::write(&input, b"fine\nalso fine\ncaf\xe9\n").unwrap();
-    assert_mentions(&c.embed_fails_with(&input, &c.output()), &["latin1.txt", "line 3", "UTF-8"]);
+    assert_mentions(
+        &c.embed_fails_with(&input, &c.output()),
+        &["latin1.txt", "line 3", "UTF-8"],
+    );
 }
 
 #[test]
@@ -159,10 +209,21 @@ fn output_path_not_writable() {
     let c = Case::new("leaf_mt");
     let input = c.dir.path().join("texts.txt");
     let missing_dir = c.dir.path().join("no/such/folder/out.npy");
-    assert_mentions(&c.embed_fails_with(&input, &missing_dir), &["no/such/folder", "not writable"]);
+    assert_mentions(
+        &c.embed_fails_with(&input, &missing_dir),
+        &["no/such/folder", "not writable"],
+    );
     let folder = c.dir.path().join("a_folder.npy");
     std::fs::create_dir(&folder).unwrap();
-    let out = common::leafbench(&["embed", "--model", c.model.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", folder.to_str().unwrap()]);
+    let out = common::leafbench(&[
+        "embed",
+        "--model",
+        c.model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        folder.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert_mentions(&common::stderr(&out), &["a_folder.npy", "is a folder"]);
 }
@@ -171,9 +232,14 @@ fn output_path_not_writable() {
 fn empty_lines_are_valid_texts() {
     let c = Case::new("leaf_mt");
     let out = common::leafbench(&[
-        "embed", "--model", c.model.to_str().unwrap(),
-        "--input", c.dir.path().join("texts.txt").to_str().unwrap(),
-        "--output", c.output().to_str().unwrap(), "--quiet",
+        "embed",
+        "--model",
+        c.model.to_str().unwrap(),
+        "--input",
+        c.dir.path().join("texts.txt").to_str().unwrap(),
+        "--output",
+        c.output().to_str().unwrap(),
+        "--quiet",
     ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let emb = leafbench::Embeddings::load_npy(&c.output()).unwrap();

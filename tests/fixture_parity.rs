@@ -4,13 +4,27 @@
 mod common;
 
 use leafbench::parity::{compare, cosine};
-use leafbench::{EncodeOptions, Embeddings, Encoder, Role};
+use leafbench::{Embeddings, EncodeOptions, Encoder, Role};
 
-const MODELS: [&str; 6] = ["leaf_mt", "mxbai", "leaf_mt_asym", "granite_r2", "dense_tanh", "no_prompt"];
-const ROLES: [(Role, &str); 3] = [(Role::Query, "query"), (Role::Document, "document"), (Role::Plain, "plain")];
+const MODELS: [&str; 6] = [
+    "leaf_mt",
+    "mxbai",
+    "leaf_mt_asym",
+    "granite_r2",
+    "dense_tanh",
+    "no_prompt",
+];
+const ROLES: [(Role, &str); 3] = [
+    (Role::Query, "query"),
+    (Role::Document, "document"),
+    (Role::Plain, "plain"),
+];
 
 fn quiet() -> EncodeOptions {
-    EncodeOptions { progress: false, ..EncodeOptions::default() }
+    EncodeOptions {
+        progress: false,
+        ..EncodeOptions::default()
+    }
 }
 
 fn reference(model: &str, role: &str) -> Embeddings {
@@ -25,9 +39,18 @@ fn every_fixture_model_and_role_matches_sentence_transformers() {
         for (role, name) in ROLES {
             let ours = encoder.encode(&texts, role, &quiet()).unwrap();
             let want = reference(model, name);
-            assert_eq!((ours.rows, ours.dim), (want.rows, want.dim), "{model} {name}: shape");
+            assert_eq!(
+                (ours.rows, ours.dim),
+                (want.rows, want.dim),
+                "{model} {name}: shape"
+            );
             let r = compare(&ours, &want);
-            assert!(r.min_cosine >= 0.99999, "{model} {name}: min cosine {} at row {}", r.min_cosine, r.worst_row);
+            assert!(
+                r.min_cosine >= 0.99999,
+                "{model} {name}: min cosine {} at row {}",
+                r.min_cosine,
+                r.worst_row
+            );
         }
     }
 }
@@ -45,14 +68,35 @@ fn asym_model_routes_queries_and_documents_to_different_encoders() {
     let swapped = (0..texts.len())
         .filter(|&i| cosine(queries.row(i), reference("mxbai", "query").row(i)) > 0.999)
         .count();
-    assert_eq!(swapped, 0, "query embeddings look like the document encoder's");
+    assert_eq!(
+        swapped, 0,
+        "query embeddings look like the document encoder's"
+    );
 }
 
 #[test]
 fn batch_size_does_not_change_embeddings() {
     let texts = common::read_texts(&common::fixtures().join("texts.txt"));
     let encoder = Encoder::load(&common::fixture_model("granite_r2")).unwrap();
-    let one = encoder.encode(&texts, Role::Query, &EncodeOptions { batch_size: 1, ..quiet() }).unwrap();
-    let many = encoder.encode(&texts, Role::Query, &EncodeOptions { batch_size: 64, ..quiet() }).unwrap();
+    let one = encoder
+        .encode(
+            &texts,
+            Role::Query,
+            &EncodeOptions {
+                batch_size: 1,
+                ..quiet()
+            },
+        )
+        .unwrap();
+    let many = encoder
+        .encode(
+            &texts,
+            Role::Query,
+            &EncodeOptions {
+                batch_size: 64,
+                ..quiet()
+            },
+        )
+        .unwrap();
     assert!(compare(&one, &many).max_abs_diff <= 1e-5);
 }

@@ -15,7 +15,11 @@ fn make_cache(root: &Path, fixture: &str) {
     std::fs::write(repo.join("refs/main"), SHA).unwrap();
     let blobs = repo.join("blobs");
     std::fs::create_dir_all(&blobs).unwrap();
-    link_tree(&common::fixture_model(fixture), &repo.join("snapshots").join(SHA), &blobs);
+    link_tree(
+        &common::fixture_model(fixture),
+        &repo.join("snapshots").join(SHA),
+        &blobs,
+    );
 }
 
 fn link_tree(from: &Path, to: &Path, blobs: &Path) {
@@ -25,7 +29,10 @@ fn link_tree(from: &Path, to: &Path, blobs: &Path) {
         if entry.file_type().unwrap().is_dir() {
             link_tree(&entry.path(), &target, blobs);
         } else {
-            let blob = blobs.join(format!("{:x}", std::fs::metadata(entry.path()).unwrap().len()) + &entry.file_name().to_string_lossy());
+            let blob = blobs.join(
+                format!("{:x}", std::fs::metadata(entry.path()).unwrap().len())
+                    + &entry.file_name().to_string_lossy(),
+            );
             std::fs::copy(entry.path(), &blob).unwrap();
             std::os::unix::fs::symlink(&blob, &target).unwrap();
         }
@@ -35,7 +42,17 @@ fn link_tree(from: &Path, to: &Path, blobs: &Path) {
 fn embed_from_cache(model: &str, env: &[(&str, &Path)], out: &Path) -> std::process::Output {
     let texts = common::fixtures().join("texts.txt");
     common::leafbench_with_env(
-        &["embed", "--model", model, "--offline", "--input", texts.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"],
+        &[
+            "embed",
+            "--model",
+            model,
+            "--offline",
+            "--input",
+            texts.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
         env,
     )
 }
@@ -49,7 +66,8 @@ fn repo_name_resolves_through_hf_hub_cache() {
     let out = embed_from_cache("acme/tiny", &[("HF_HUB_CACHE", &cache)], &out_path);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let ours = leafbench::Embeddings::load_npy(&out_path).unwrap();
-    let want = leafbench::Embeddings::load_npy(&common::fixtures().join("refs/mxbai.plain.npy")).unwrap();
+    let want =
+        leafbench::Embeddings::load_npy(&common::fixtures().join("refs/mxbai.plain.npy")).unwrap();
     assert!(leafbench::parity::compare(&ours, &want).min_cosine >= 0.99999);
 }
 
@@ -69,8 +87,15 @@ fn offline_miss_lists_the_places_looked() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("empty-hub");
     std::fs::create_dir_all(&cache).unwrap();
-    let out = embed_from_cache("acme/absent@v2", &[("HF_HUB_CACHE", &cache)], &tmp.path().join("o.npy"));
+    let out = embed_from_cache(
+        "acme/absent@v2",
+        &[("HF_HUB_CACHE", &cache)],
+        &tmp.path().join("o.npy"),
+    );
     assert!(!out.status.success());
     let err = common::stderr(&out);
-    assert!(err.contains("models--acme--absent/refs/v2") && err.contains("offline"), "{err}");
+    assert!(
+        err.contains("models--acme--absent/refs/v2") && err.contains("offline"),
+        "{err}"
+    );
 }

@@ -26,8 +26,15 @@ fn parity_command_passes_on_real_weights_within_tolerance() {
         "--quiet",
     ]);
     let stdout = common::stdout(&out);
-    assert!(out.status.success(), "parity failed:\n{stdout}\n{}", common::stderr(&out));
-    assert!(stdout.contains("texts        1030") && stdout.contains("PASS"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "parity failed:\n{stdout}\n{}",
+        common::stderr(&out)
+    );
+    assert!(
+        stdout.contains("texts        1030") && stdout.contains("PASS"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -60,9 +67,30 @@ fn batch_one_and_batch_64_agree_on_real_weights() {
     let texts = common::read_texts(&common::fixtures().join("minilm/texts.txt"));
     // Short sentences and long documents both, so batches mix lengths and padding.
     let sample: Vec<String> = texts.iter().step_by(8).cloned().collect();
-    let quiet = EncodeOptions { progress: false, ..EncodeOptions::default() };
-    let one = encoder.encode(&sample, Role::Plain, &EncodeOptions { batch_size: 1, ..quiet.clone() }).unwrap();
-    let many = encoder.encode(&sample, Role::Plain, &EncodeOptions { batch_size: 64, ..quiet }).unwrap();
+    let quiet = EncodeOptions {
+        progress: false,
+        ..EncodeOptions::default()
+    };
+    let one = encoder
+        .encode(
+            &sample,
+            Role::Plain,
+            &EncodeOptions {
+                batch_size: 1,
+                ..quiet.clone()
+            },
+        )
+        .unwrap();
+    let many = encoder
+        .encode(
+            &sample,
+            Role::Plain,
+            &EncodeOptions {
+                batch_size: 64,
+                ..quiet
+            },
+        )
+        .unwrap();
     let r = compare(&one, &many);
     assert!(r.max_abs_diff <= 1e-5, "max |Δ| {}", r.max_abs_diff);
 }

@@ -67,13 +67,22 @@ impl Bert {
         let act = Activation::from_hf_name(&cfg.hidden_act).ok_or_else(|| {
             Error::invalid(
                 config_path,
-                format!("unsupported hidden_act `{}`; expected gelu, gelu_new, relu or tanh", cfg.hidden_act),
+                format!(
+                    "unsupported hidden_act `{}`; expected gelu, gelu_new, relu or tanh",
+                    cfg.hidden_act
+                ),
             )
         })?;
-        let p = w.find_prefix(&["", "bert.", "model."], "embeddings.word_embeddings.weight")?;
+        let p = w.find_prefix(
+            &["", "bert.", "model."],
+            "embeddings.word_embeddings.weight",
+        )?;
         let h = cfg.hidden_size;
         let emb = format!("{p}embeddings");
-        let token_type0 = match w.get_opt(&format!("{emb}.token_type_embeddings.weight"), &[cfg.type_vocab_size, h])? {
+        let token_type0 = match w.get_opt(
+            &format!("{emb}.token_type_embeddings.weight"),
+            &[cfg.type_vocab_size, h],
+        )? {
             Some(t) => Some(t.get(0)?),
             None => None,
         };
@@ -81,8 +90,14 @@ impl Bert {
             .map(|i| load_layer(w, &format!("{p}encoder.layer.{i}"), &cfg))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            word: w.get(&format!("{emb}.word_embeddings.weight"), &[cfg.vocab_size, h])?,
-            position: w.get(&format!("{emb}.position_embeddings.weight"), &[cfg.max_position_embeddings, h])?,
+            word: w.get(
+                &format!("{emb}.word_embeddings.weight"),
+                &[cfg.vocab_size, h],
+            )?,
+            position: w.get(
+                &format!("{emb}.position_embeddings.weight"),
+                &[cfg.max_position_embeddings, h],
+            )?,
             token_type0,
             emb_norm: LayerNorm::load(w, &format!("{emb}.LayerNorm"), h, cfg.layer_norm_eps, true)?,
             layers,
@@ -101,7 +116,10 @@ impl Bert {
     pub fn forward(&self, ids: &Tensor, key_bias: &Tensor) -> Result<Tensor> {
         let (b, l) = ids.dims2()?;
         let h = self.word.dim(1)?;
-        let mut x = self.word.index_select(&ids.flatten_all()?, 0)?.reshape((b, l, h))?;
+        let mut x = self
+            .word
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((b, l, h))?;
         x = x.broadcast_add(&self.position.narrow(0, 0, l)?)?;
         if let Some(tt) = &self.token_type0 {
             x = x.broadcast_add(tt)?;
@@ -116,14 +134,18 @@ impl Bert {
     fn layer_forward(&self, layer: &BertLayer, x: &Tensor, key_bias: &Tensor) -> Result<Tensor> {
         let (q, k, v) = split_qkv(&layer.qkv.forward(x)?, self.heads)?;
         let ctx = attention(&q, &k, &v, key_bias)?;
-        let x = layer.attn_norm.forward(&(layer.attn_out.forward(&ctx)? + x)?)?;
+        let x = layer
+            .attn_norm
+            .forward(&(layer.attn_out.forward(&ctx)? + x)?)?;
         let hidden = self.act.apply(&layer.up.forward(&x)?)?;
-        layer.out_norm.forward(&(layer.down.forward(&hidden)? + &x)?)
+        layer
+            .out_norm
+            .forward(&(layer.down.forward(&hidden)? + &x)?)
     }
 }
 
 fn check_config(path: &Path, cfg: &BertConfig) -> Result<()> {
-    if cfg.num_attention_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0 {
+    if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
         return Err(Error::invalid(
             path,
             format!(
@@ -147,10 +169,33 @@ fn load_layer(w: &Weights, p: &str, cfg: &BertConfig) -> Result<BertLayer> {
     Ok(BertLayer {
         qkv: Linear::fused(vec![proj("query")?, proj("key")?, proj("value")?])?,
         attn_out: Linear::load(w, &format!("{p}.attention.output.dense"), h, h, true)?,
-        attn_norm: LayerNorm::load(w, &format!("{p}.attention.output.LayerNorm"), h, cfg.layer_norm_eps, true)?,
-        up: Linear::load(w, &format!("{p}.intermediate.dense"), h, cfg.intermediate_size, true)?,
-        down: Linear::load(w, &format!("{p}.output.dense"), cfg.intermediate_size, h, true)?,
-        out_norm: LayerNorm::load(w, &format!("{p}.output.LayerNorm"), h, cfg.layer_norm_eps, true)?,
+        attn_norm: LayerNorm::load(
+            w,
+            &format!("{p}.attention.output.LayerNorm"),
+            h,
+            cfg.layer_norm_eps,
+            true,
+        )?,
+        up: Linear::load(
+            w,
+            &format!("{p}.intermediate.dense"),
+            h,
+            cfg.intermediate_size,
+            true,
+        )?,
+        down: Linear::load(
+            w,
+            &format!("{p}.output.dense"),
+            cfg.intermediate_size,
+            h,
+            true,
+        )?,
+        out_norm: LayerNorm::load(
+            w,
+            &format!("{p}.output.LayerNorm"),
+            h,
+            cfg.layer_norm_eps,
+            true,
+        )?,
     })
 }
-

@@ -49,8 +49,18 @@ impl Dense {
             )
         })?;
         let weights = Weights::open(&dir.join("model.safetensors"), device)?;
-        let linear = Linear::load(&weights, "linear", cfg.in_features, cfg.out_features, cfg.bias)?;
-        Ok(Self { linear, activation, in_dim: cfg.in_features })
+        let linear = Linear::load(
+            &weights,
+            "linear",
+            cfg.in_features,
+            cfg.out_features,
+            cfg.bias,
+        )?;
+        Ok(Self {
+            linear,
+            activation,
+            in_dim: cfg.in_features,
+        })
     }
 
     pub fn in_dim(&self) -> usize {

@@ -24,7 +24,9 @@ fn exp_approx(x: f32) -> f32 {
     let p = 1.0
         + r * (1.0
             + r * (0.5
-                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     let scale = f32::from_bits((((n as i32) + 127) as u32) << 23);
     // Selected, not branched, so the loop still vectorises.
     if below {
@@ -44,7 +46,9 @@ fn erfc_approx(x: f32) -> f32 {
             + t * (0.374_091_96
                 + t * (0.096_784_18
                     + t * (-0.186_288_06
-                        + t * (0.278_868_07 + t * (-1.135_203_9 + t * (1.488_515_9 + t * (-0.822_152_2 + t * 0.170_872_77))))))));
+                        + t * (0.278_868_07
+                            + t * (-1.135_204
+                                + t * (1.488_515_9 + t * (-0.822_152_2 + t * 0.170_872_77))))))));
     let tail = t * exp_approx(-z * z + poly);
     if x >= 0.0 {
         tail
@@ -155,7 +159,13 @@ impl CustomOp2 for BiasedSoftmax {
         "biased-softmax"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let scores = contiguous_f32(s1, l1, "softmax scores")?;
         let bias = contiguous_f32(s2, l2, "softmax bias")?;
         let &[b, h, lq, lk] = l1.dims() else {
@@ -166,14 +176,16 @@ impl CustomOp2 for BiasedSoftmax {
             d => candle_core::bail!("softmax bias must be [{b}, 1, 1 or {lq}, {lk}], got {d:?}"),
         };
         let mut out = scores.to_vec();
-        out.par_chunks_mut(lk * ROWS_PER_TASK).enumerate().for_each(|(task, rows)| {
-            for (k, row) in rows.chunks_mut(lk).enumerate() {
-                let r = task * ROWS_PER_TASK + k;
-                let (batch, query) = (r / (h * lq), r % lq);
-                let bias_row = batch * bias_rows + if bias_rows == 1 { 0 } else { query };
-                softmax_row(row, &bias[bias_row * lk..(bias_row + 1) * lk]);
-            }
-        });
+        out.par_chunks_mut(lk * ROWS_PER_TASK)
+            .enumerate()
+            .for_each(|(task, rows)| {
+                for (k, row) in rows.chunks_mut(lk).enumerate() {
+                    let r = task * ROWS_PER_TASK + k;
+                    let (batch, query) = (r / (h * lq), r % lq);
+                    let bias_row = batch * bias_rows + if bias_rows == 1 { 0 } else { query };
+                    softmax_row(row, &bias[bias_row * lk..(bias_row + 1) * lk]);
+                }
+            });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
@@ -184,7 +196,9 @@ pub fn gelu(x: &Tensor) -> crate::error::Result<Tensor> {
 
 /// softmax(scores + bias) over the last axis; `bias` broadcasts over heads (and queries).
 pub fn biased_softmax(scores: &Tensor, bias: &Tensor) -> crate::error::Result<Tensor> {
-    Ok(scores.contiguous()?.apply_op2_no_bwd(&bias.contiguous()?, &BiasedSoftmax)?)
+    Ok(scores
+        .contiguous()?
+        .apply_op2_no_bwd(&bias.contiguous()?, &BiasedSoftmax)?)
 }
 
 #[cfg(test)]
@@ -219,7 +233,10 @@ mod tests {
             let want = 0.5 * x * (1.0 + erf_reference(x / std::f64::consts::SQRT_2));
             let got = gelu_one(x as f32) as f64;
             // Within float32 rounding of the input's scale, which is what the next layer sees.
-            assert!((got - want).abs() <= 5e-7 * x.abs().max(1e-2), "gelu({x}) = {got}, want {want}");
+            assert!(
+                (got - want).abs() <= 5e-7 * x.abs().max(1e-2),
+                "gelu({x}) = {got}, want {want}"
+            );
         }
         assert_eq!(gelu_one(-20.0), 0.0);
         assert!((gelu_one(20.0) - 20.0).abs() < 1e-5);

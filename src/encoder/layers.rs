@@ -14,7 +14,13 @@ pub struct Linear {
 
 impl Linear {
     /// Loads `{name}.weight` of shape [out, in] and, when `bias`, `{name}.bias`.
-    pub fn load(w: &Weights, name: &str, in_dim: usize, out_dim: usize, bias: bool) -> Result<Self> {
+    pub fn load(
+        w: &Weights,
+        name: &str,
+        in_dim: usize,
+        out_dim: usize,
+        bias: bool,
+    ) -> Result<Self> {
         let weight = w.get(&format!("{name}.weight"), &[out_dim, in_dim])?;
         let bias = if bias {
             Some(w.get(&format!("{name}.bias"), &[out_dim])?)
@@ -74,11 +80,12 @@ impl LayerNorm {
     /// Loads `{name}.weight`/`.bias`; older BERT checkpoints call them `gamma`/`beta`.
     /// Without `bias` (ModernBERT) a zero shift is used.
     pub fn load(w: &Weights, name: &str, dim: usize, eps: f64, bias: bool) -> Result<Self> {
-        let (wn, bn) = if !w.contains(&format!("{name}.weight")) && w.contains(&format!("{name}.gamma")) {
-            (format!("{name}.gamma"), format!("{name}.beta"))
-        } else {
-            (format!("{name}.weight"), format!("{name}.bias"))
-        };
+        let (wn, bn) =
+            if !w.contains(&format!("{name}.weight")) && w.contains(&format!("{name}.gamma")) {
+                (format!("{name}.gamma"), format!("{name}.beta"))
+            } else {
+                (format!("{name}.weight"), format!("{name}.bias"))
+            };
         let weight = w.get(&wn, &[dim])?;
         let bias = if bias {
             w.get(&bn, &[dim])?
@@ -94,7 +101,12 @@ impl LayerNorm {
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let x = x.contiguous()?;
-        Ok(candle_nn::ops::layer_norm(&x, &self.weight, &self.bias, self.eps)?)
+        Ok(candle_nn::ops::layer_norm(
+            &x,
+            &self.weight,
+            &self.bias,
+            self.eps,
+        )?)
     }
 }
 
@@ -119,5 +131,3 @@ pub fn split_qkv(qkv: &Tensor, heads: usize) -> Result<(Tensor, Tensor, Tensor)>
     let v = qkv.get(2)?.contiguous()?;
     Ok((q, k, v))
 }
-
-

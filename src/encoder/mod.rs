@@ -80,7 +80,9 @@ impl Stack {
     }
 
     fn needs_prompt_length(&self) -> bool {
-        self.modules.iter().any(|m| matches!(m.as_ref(), Module::Pooling(p) if !p.include_prompt))
+        self.modules
+            .iter()
+            .any(|m| matches!(m.as_ref(), Module::Pooling(p) if !p.include_prompt))
     }
 }
 
@@ -114,6 +116,14 @@ impl Encoder {
         &self.prompts
     }
 
+    /// The similarity the model was trained for (`cosine` unless the folder says otherwise).
+    pub fn similarity_fn_name(&self) -> &str {
+        self.prompts
+            .similarity_fn_name
+            .as_deref()
+            .unwrap_or("cosine")
+    }
+
     /// The embedding size for `role` (routes may differ in principle).
     pub fn dim(&self, role: Role) -> Result<usize> {
         let stack = self.stack(role)?;
@@ -131,25 +141,43 @@ impl Encoder {
     fn check_stack(&self, modules: &[Arc<Module>]) -> Result<usize> {
         let listed = self.dir.join("modules.json");
         let Some(Module::Transformer(t)) = modules.first().map(|m| m.as_ref()) else {
-            return Err(Error::invalid(&listed, "the first module must be a Transformer"));
+            return Err(Error::invalid(
+                &listed,
+                "the first module must be a Transformer",
+            ));
         };
         let mut dim = t.hidden_size();
         let mut pooled = false;
         for m in &modules[1..] {
             match m.as_ref() {
                 Module::Transformer(_) | Module::Router(_) => {
-                    return Err(Error::invalid(&listed, "only one Transformer per route is supported"))
+                    return Err(Error::invalid(
+                        &listed,
+                        "only one Transformer per route is supported",
+                    ))
                 }
                 Module::Pooling(p) => {
                     if p.dim != dim {
-                        return Err(Error::invalid(&listed, format!("Pooling expects {}-dim tokens, the Transformer gives {dim}", p.dim)));
+                        return Err(Error::invalid(
+                            &listed,
+                            format!(
+                                "Pooling expects {}-dim tokens, the Transformer gives {dim}",
+                                p.dim
+                            ),
+                        ));
                     }
                     dim = p.out_dim();
                     pooled = true;
                 }
                 Module::Dense(d) => {
                     if !pooled || d.in_dim() != dim {
-                        return Err(Error::invalid(&listed, format!("Dense expects {} inputs, the module before gives {dim}", d.in_dim())));
+                        return Err(Error::invalid(
+                            &listed,
+                            format!(
+                                "Dense expects {} inputs, the module before gives {dim}",
+                                d.in_dim()
+                            ),
+                        ));
                     }
                     dim = d.out_dim();
                 }
@@ -157,7 +185,10 @@ impl Encoder {
             }
         }
         if !pooled {
-            return Err(Error::invalid(&listed, "no Pooling module after the Transformer"));
+            return Err(Error::invalid(
+                &listed,
+                "no Pooling module after the Transformer",
+            ));
         }
         Ok(dim)
     }
@@ -167,7 +198,12 @@ impl Encoder {
         let stack = self.stack(role)?;
         let prompt = self.prompts.for_role(role);
         let inputs: Vec<String> = texts.iter().map(|t| format!("{prompt}{t}")).collect();
-        Ok(stack.transformer().tokenize(&inputs)?.iter().map(Vec::len).collect())
+        Ok(stack
+            .transformer()
+            .tokenize(&inputs)?
+            .iter()
+            .map(Vec::len)
+            .collect())
     }
 
     /// Embeds `texts` for `role`; row i of the result is text i.
@@ -203,7 +239,8 @@ impl Encoder {
         for (batch, rows) in batches.iter().zip(results) {
             let rows = rows?;
             for (k, &i) in batch.iter().enumerate() {
-                out.row_mut(i).copy_from_slice(&rows[k * dim..(k + 1) * dim]);
+                out.row_mut(i)
+                    .copy_from_slice(&rows[k * dim..(k + 1) * dim]);
             }
         }
         Ok(out)
@@ -220,7 +257,11 @@ impl Encoder {
                 Module::Pooling(p) => {
                     let pooled: Vec<f32> = (0..b)
                         .flat_map(|i| {
-                            let seq = TokenStates { tokens: &states[i * l * h..(i + 1) * l * h], len: seqs[i].len(), hidden: h };
+                            let seq = TokenStates {
+                                tokens: &states[i * l * h..(i + 1) * l * h],
+                                len: seqs[i].len(),
+                                hidden: h,
+                            };
                             p.pool(&seq, prompt_length)
                         })
                         .collect();
@@ -231,7 +272,9 @@ impl Encoder {
                 Module::Transformer(_) | Module::Router(_) => unreachable!("validated at load"),
             });
         }
-        Ok(x.expect("a Pooling module").flatten_all()?.to_vec1::<f32>()?)
+        Ok(x.expect("a Pooling module")
+            .flatten_all()?
+            .to_vec1::<f32>()?)
     }
 }
 
@@ -247,8 +290,10 @@ fn progress_bar(len: usize, enabled: bool) -> indicatif::ProgressBar {
     }
     let bar = indicatif::ProgressBar::new(len as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("encoding {bar:30} {pos}/{len} texts  {per_sec}  eta {eta}")
-            .expect("static template"),
+        indicatif::ProgressStyle::with_template(
+            "encoding {bar:30} {pos}/{len} texts  {per_sec}  eta {eta}",
+        )
+        .expect("static template"),
     );
     bar
 }

@@ -67,13 +67,20 @@ fn default_window() -> usize {
 impl ModernBertConfig {
     fn is_sliding(&self, layer: usize) -> bool {
         match &self.layer_types {
-            Some(types) => types.get(layer).map(|t| t == "sliding_attention").unwrap_or(false),
-            None => layer % self.global_attn_every_n_layers.max(1) != 0,
+            Some(types) => types
+                .get(layer)
+                .map(|t| t == "sliding_attention")
+                .unwrap_or(false),
+            None => !layer.is_multiple_of(self.global_attn_every_n_layers.max(1)),
         }
     }
 
     fn rope_theta(&self, sliding: bool) -> f64 {
-        let key = if sliding { "sliding_attention" } else { "full_attention" };
+        let key = if sliding {
+            "sliding_attention"
+        } else {
+            "full_attention"
+        };
         let from_params = self
             .rope_parameters
             .as_ref()
@@ -85,7 +92,9 @@ impl ModernBertConfig {
         } else {
             self.global_rope_theta
         };
-        from_params.or(legacy).unwrap_or(if sliding { 10_000.0 } else { 160_000.0 })
+        from_params
+            .or(legacy)
+            .unwrap_or(if sliding { 10_000.0 } else { 160_000.0 })
     }
 }
 
@@ -148,11 +157,18 @@ pub struct ModernBert {
 impl ModernBert {
     pub fn load(config_path: &Path, w: &Weights) -> Result<Self> {
         let cfg: ModernBertConfig = read_json(config_path)?;
-        if cfg.num_attention_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0 {
-            return Err(Error::invalid(config_path, "hidden_size is not a multiple of num_attention_heads"));
+        if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
+        {
+            return Err(Error::invalid(
+                config_path,
+                "hidden_size is not a multiple of num_attention_heads",
+            ));
         }
         let act = Activation::from_hf_name(&cfg.hidden_activation).ok_or_else(|| {
-            Error::invalid(config_path, format!("unsupported hidden_activation `{}`", cfg.hidden_activation))
+            Error::invalid(
+                config_path,
+                format!("unsupported hidden_activation `{}`", cfg.hidden_activation),
+            )
         })?;
         let p = w.find_prefix(&["", "model."], "embeddings.tok_embeddings.weight")?;
         let h = cfg.hidden_size;
@@ -162,12 +178,37 @@ impl ModernBert {
             .map(|i| load_layer(w, &format!("{p}layers.{i}"), &cfg, i))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
-            embeddings: w.get(&format!("{p}embeddings.tok_embeddings.weight"), &[cfg.vocab_size, h])?,
-            emb_norm: LayerNorm::load(w, &format!("{p}embeddings.norm"), h, cfg.norm_eps, cfg.norm_bias)?,
+            embeddings: w.get(
+                &format!("{p}embeddings.tok_embeddings.weight"),
+                &[cfg.vocab_size, h],
+            )?,
+            emb_norm: LayerNorm::load(
+                w,
+                &format!("{p}embeddings.norm"),
+                h,
+                cfg.norm_eps,
+                cfg.norm_bias,
+            )?,
             layers,
-            final_norm: LayerNorm::load(w, &format!("{p}final_norm"), h, cfg.norm_eps, cfg.norm_bias)?,
-            global_rope: Rotary::new(cfg.rope_theta(false), head_dim, cfg.max_position_embeddings, &device)?,
-            local_rope: Rotary::new(cfg.rope_theta(true), head_dim, cfg.max_position_embeddings, &device)?,
+            final_norm: LayerNorm::load(
+                w,
+                &format!("{p}final_norm"),
+                h,
+                cfg.norm_eps,
+                cfg.norm_bias,
+            )?,
+            global_rope: Rotary::new(
+                cfg.rope_theta(false),
+                head_dim,
+                cfg.max_position_embeddings,
+                &device,
+            )?,
+            local_rope: Rotary::new(
+                cfg.rope_theta(true),
+                head_dim,
+                cfg.max_position_embeddings,
+                &device,
+            )?,
             heads: cfg.num_attention_heads,
             window_half: cfg.local_attention / 2,
             act,
@@ -183,7 +224,10 @@ impl ModernBert {
     pub fn forward(&self, ids: &Tensor, key_bias: &Tensor) -> Result<Tensor> {
         let (b, l) = ids.dims2()?;
         let h = self.embeddings.dim(1)?;
-        let mut x = self.embeddings.index_select(&ids.flatten_all()?, 0)?.reshape((b, l, h))?;
+        let mut x = self
+            .embeddings
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((b, l, h))?;
         x = self.emb_norm.forward(&x)?;
         let local_bias = key_bias.broadcast_add(&self.window_bias(l, ids.device())?)?;
         for layer in &self.layers {
@@ -206,7 +250,13 @@ impl ModernBert {
         Ok(Tensor::from_vec(bias, (l, l), device)?)
     }
 
-    fn layer_forward(&self, layer: &Layer, x: &Tensor, bias: &Tensor, rope: &Rotary) -> Result<Tensor> {
+    fn layer_forward(
+        &self,
+        layer: &Layer,
+        x: &Tensor,
+        bias: &Tensor,
+        rope: &Rotary,
+    ) -> Result<Tensor> {
         let normed = match &layer.attn_norm {
             Some(n) => n.forward(x)?,
             None => x.clone(),
@@ -226,7 +276,13 @@ fn load_layer(w: &Weights, p: &str, cfg: &ModernBertConfig, index: usize) -> Res
     let i = cfg.intermediate_size;
     // The first layer's attention norm is an identity in ModernBERT: it has no weights.
     let attn_norm = if w.contains(&format!("{p}.attn_norm.weight")) {
-        Some(LayerNorm::load(w, &format!("{p}.attn_norm"), h, cfg.norm_eps, cfg.norm_bias)?)
+        Some(LayerNorm::load(
+            w,
+            &format!("{p}.attn_norm"),
+            h,
+            cfg.norm_eps,
+            cfg.norm_bias,
+        )?)
     } else if index == 0 {
         None
     } else {

@@ -15,6 +15,7 @@ pub struct Prompts {
     /// without a query prompt must not fall back to `default_prompt_name` for queries.
     pub prompts: BTreeMap<String, String>,
     pub default_prompt_name: Option<String>,
+    /// Not a prompt, but saved in the same file: how the model's embeddings are compared.
     pub similarity_fn_name: Option<String>,
 }
 
@@ -36,9 +37,16 @@ impl Prompts {
     /// prompts.
     pub fn load(model_dir: &Path) -> Result<Self> {
         let path = model_dir.join("config_sentence_transformers.json");
-        let cfg: StConfig = if path.is_file() { read_json(&path)? } else { StConfig::default() };
-        let mut prompts: BTreeMap<String, String> =
-            [("query".to_string(), String::new()), ("document".to_string(), String::new())].into();
+        let cfg: StConfig = if path.is_file() {
+            read_json(&path)?
+        } else {
+            StConfig::default()
+        };
+        let mut prompts: BTreeMap<String, String> = [
+            ("query".to_string(), String::new()),
+            ("document".to_string(), String::new()),
+        ]
+        .into();
         for (name, text) in cfg.prompts {
             prompts.insert(name, text.unwrap_or_default());
         }
@@ -46,7 +54,10 @@ impl Prompts {
             if !prompts.contains_key(name) {
                 return Err(crate::error::Error::invalid(
                     &path,
-                    format!("default_prompt_name `{name}` is not one of the prompts {:?}", prompts.keys().collect::<Vec<_>>()),
+                    format!(
+                        "default_prompt_name `{name}` is not one of the prompts {:?}",
+                        prompts.keys().collect::<Vec<_>>()
+                    ),
                 ));
             }
         }
@@ -61,10 +72,15 @@ impl Prompts {
     pub fn for_role(&self, role: Role) -> &str {
         let name = match role {
             Role::Query => Some("query"),
-            Role::Document => DOCUMENT_NAMES.iter().copied().find(|n| self.prompts.contains_key(*n)),
+            Role::Document => DOCUMENT_NAMES
+                .iter()
+                .copied()
+                .find(|n| self.prompts.contains_key(*n)),
             Role::Plain => self.default_prompt_name.as_deref(),
         };
-        name.and_then(|n| self.prompts.get(n)).map(String::as_str).unwrap_or("")
+        name.and_then(|n| self.prompts.get(n))
+            .map(String::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -85,7 +101,10 @@ mod tests {
 
     #[test]
     fn roles_pick_their_prompt_and_plain_uses_the_default() {
-        let p = prompts(&[("query", "q: "), ("document", "d: "), ("other", "o: ")], Some("other"));
+        let p = prompts(
+            &[("query", "q: "), ("document", "d: "), ("other", "o: ")],
+            Some("other"),
+        );
         assert_eq!(p.for_role(Role::Query), "q: ");
         assert_eq!(p.for_role(Role::Document), "d: ");
         assert_eq!(p.for_role(Role::Plain), "o: ");

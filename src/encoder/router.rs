@@ -34,12 +34,15 @@ fn yes() -> bool {
     true
 }
 
+/// A (task, modality) pattern; None matches any.
+type RouteKey = (Option<String>, Option<String>);
+
 /// How a role maps to a route name; the modules themselves live in the encoder's tree.
 #[derive(Debug, Clone)]
 pub struct Routing {
     routes: Vec<String>,
     /// (task, modality) → route, with None as the wildcard.
-    mappings: Vec<((Option<String>, Option<String>), String)>,
+    mappings: Vec<(RouteKey, String)>,
     default_route: Option<String>,
 }
 
@@ -49,14 +52,20 @@ impl Routing {
         let cfg: RouterConfig = read_json(&path)?;
         for (route, ids) in &cfg.structure {
             if let Some(id) = ids.iter().find(|id| !cfg.types.contains_key(*id)) {
-                return Err(Error::invalid(&path, format!("route `{route}` uses `{id}`, which `types` does not define")));
+                return Err(Error::invalid(
+                    &path,
+                    format!("route `{route}` uses `{id}`, which `types` does not define"),
+                ));
             }
         }
         let routes: Vec<String> = cfg.structure.keys().cloned().collect();
         let mut default_route = cfg.parameters.default_route.clone();
         if let Some(d) = &default_route {
             if !cfg.structure.contains_key(d) {
-                return Err(Error::invalid(&path, format!("default_route `{d}` is not among the routes {routes:?}")));
+                return Err(Error::invalid(
+                    &path,
+                    format!("default_route `{d}` is not among the routes {routes:?}"),
+                ));
             }
         } else if cfg.parameters.allow_empty_key {
             default_route = routes.first().cloned();
@@ -68,7 +77,14 @@ impl Routing {
             .flatten()
             .filter_map(|(k, v)| parse_key(k).map(|key| (key, v.clone())))
             .collect();
-        Ok((Self { routes, mappings, default_route }, cfg))
+        Ok((
+            Self {
+                routes,
+                mappings,
+                default_route,
+            },
+            cfg,
+        ))
     }
 
     /// The route for a role: explicit mappings first, then a route named after the task,
@@ -83,11 +99,19 @@ impl Routing {
         let text = Some("text");
         let candidates = [(task, text), (task, None), (None, text), (None, None)];
         for (t, m) in candidates {
-            if let Some((_, route)) = self.mappings.iter().find(|((kt, km), _)| kt.as_deref() == t && km.as_deref() == m) {
+            if let Some((_, route)) = self
+                .mappings
+                .iter()
+                .find(|((kt, km), _)| kt.as_deref() == t && km.as_deref() == m)
+            {
                 return Ok(route);
             }
         }
-        if let Some(r) = task.into_iter().chain(text).find_map(|name| self.routes.iter().find(|r| *r == name)) {
+        if let Some(r) = task
+            .into_iter()
+            .chain(text)
+            .find_map(|name| self.routes.iter().find(|r| *r == name))
+        {
             return Ok(r);
         }
         if let Some(t) = task {
@@ -96,15 +120,21 @@ impl Routing {
                 format!("no route for task `{t}`; the routes are {:?}", self.routes),
             ));
         }
-        self.default_route
-            .as_deref()
-            .ok_or_else(|| Error::invalid(path, format!("no default_route to use for plain encoding; the routes are {:?}", self.routes)))
+        self.default_route.as_deref().ok_or_else(|| {
+            Error::invalid(
+                path,
+                format!(
+                    "no default_route to use for plain encoding; the routes are {:?}",
+                    self.routes
+                ),
+            )
+        })
     }
 }
 
 /// Parses `"('query', None)"` into (Some("query"), None); tuple-valued modalities (several
 /// modalities at once) concern non-text inputs and are skipped.
-fn parse_key(key: &str) -> Option<(Option<String>, Option<String>)> {
+fn parse_key(key: &str) -> Option<RouteKey> {
     let inner = key.trim().strip_prefix('(')?.strip_suffix(')')?;
     let mut parts = inner.splitn(2, ',');
     let task = parse_item(parts.next()?)?;
@@ -132,7 +162,10 @@ mod tests {
         Routing {
             routes: routes.iter().map(|s| s.to_string()).collect(),
             default_route: default.map(String::from),
-            mappings: mappings.iter().filter_map(|(k, v)| parse_key(k).map(|key| (key, v.to_string()))).collect(),
+            mappings: mappings
+                .iter()
+                .filter_map(|(k, v)| parse_key(k).map(|key| (key, v.to_string())))
+                .collect(),
         }
     }
 
@@ -147,12 +180,19 @@ mod tests {
 
     #[test]
     fn mappings_win_over_names_and_missing_routes_are_errors() {
-        let r = routing(&["a", "b"], Some("a"), &[("('query', None)", "b"), ("(None, 'text')", "a")]);
+        let r = routing(
+            &["a", "b"],
+            Some("a"),
+            &[("('query', None)", "b"), ("(None, 'text')", "a")],
+        );
         let p = Path::new("x/router_config.json");
         assert_eq!(r.route_for(Role::Query, p).unwrap(), "b");
         assert_eq!(r.route_for(Role::Document, p).unwrap(), "a");
         let bare = routing(&["a"], None, &[]);
         let err = bare.route_for(Role::Query, p).unwrap_err().to_string();
-        assert!(err.contains("x/router_config.json") && err.contains("query"), "{err}");
+        assert!(
+            err.contains("x/router_config.json") && err.contains("query"),
+            "{err}"
+        );
     }
 }

@@ -17,7 +17,7 @@ use super::Role;
 use crate::error::{read_json, Error, Result};
 
 pub enum Module {
-    Transformer(Transformer),
+    Transformer(Box<Transformer>),
     Pooling(Pooling),
     Dense(Dense),
     Normalize,
@@ -42,7 +42,10 @@ pub fn load_modules(dir: &Path, device: &Device) -> Result<Vec<Arc<Module>>> {
     let path = dir.join("modules.json");
     let entries: Vec<ModuleEntry> = read_json(&path)?;
     if entries.is_empty() {
-        return Err(Error::invalid(&path, "lists no modules; expected at least a Transformer"));
+        return Err(Error::invalid(
+            &path,
+            "lists no modules; expected at least a Transformer",
+        ));
     }
     entries
         .iter()
@@ -55,7 +58,7 @@ pub fn load_modules(dir: &Path, device: &Device) -> Result<Vec<Arc<Module>>> {
 fn load_module(dir: &Path, type_name: &str, listed_in: &Path, device: &Device) -> Result<Module> {
     let class = type_name.rsplit('.').next().unwrap_or(type_name);
     Ok(match class {
-        "Transformer" => Module::Transformer(Transformer::load(dir, device)?),
+        "Transformer" => Module::Transformer(Box::new(Transformer::load(dir, device)?)),
         "Pooling" => Module::Pooling(Pooling::load(dir)?),
         "Dense" => Module::Dense(Dense::load(dir, device)?),
         "Normalize" => Module::Normalize,
@@ -80,9 +83,18 @@ fn load_router(dir: &Path, device: &Device) -> Result<Router> {
     let routes = cfg
         .structure
         .iter()
-        .map(|(route, ids)| (route.clone(), ids.iter().map(|id| loaded[id.as_str()].clone()).collect()))
+        .map(|(route, ids)| {
+            (
+                route.clone(),
+                ids.iter().map(|id| loaded[id.as_str()].clone()).collect(),
+            )
+        })
         .collect();
-    Ok(Router { config_path, routing, routes })
+    Ok(Router {
+        config_path,
+        routing,
+        routes,
+    })
 }
 
 /// The modules one input goes through for `role`, with every Router replaced by the

@@ -40,7 +40,10 @@ impl Transformer {
             Backbone::ModernBert(m) => m.max_positions(),
         };
         let max_seq_length = max_seq_length(dir, &st_config, max_positions)?;
-        let do_lower_case = st_config.get("do_lower_case").and_then(Value::as_bool).unwrap_or(false);
+        let do_lower_case = st_config
+            .get("do_lower_case")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let tokenizer = load_tokenizer(dir, max_seq_length, do_lower_case)?;
         let special_ids = tokenizer
             .get_added_tokens_decoder()
@@ -48,8 +51,14 @@ impl Transformer {
             .filter(|(_, t)| t.special)
             .map(|(id, _)| id)
             .collect();
-        let pad_id = config.get("pad_token_id").and_then(Value::as_u64).unwrap_or(0) as u32;
-        let hidden = config.get("hidden_size").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let pad_id = config
+            .get("pad_token_id")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as u32;
+        let hidden = config
+            .get("hidden_size")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize;
         Ok(Self {
             dir: dir.to_path_buf(),
             tokenizer,
@@ -72,11 +81,16 @@ impl Transformer {
     /// Token ids (special tokens included, truncated to `max_seq_length`) of each text.
     pub fn tokenize(&self, texts: &[String]) -> Result<Vec<Vec<u32>>> {
         let inputs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let encodings = self
-            .tokenizer
-            .encode_batch(inputs, true)
-            .map_err(|e| Error::invalid(self.dir.join("tokenizer.json"), format!("tokenization failed: {e}")))?;
-        Ok(encodings.into_iter().map(|e| e.get_ids().to_vec()).collect())
+        let encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| {
+            Error::invalid(
+                self.dir.join("tokenizer.json"),
+                format!("tokenization failed: {e}"),
+            )
+        })?;
+        Ok(encodings
+            .into_iter()
+            .map(|e| e.get_ids().to_vec())
+            .collect())
     }
 
     /// Tokens a prompt occupies at the start of every input: its tokenization less a
@@ -117,10 +131,16 @@ fn read_optional_json(path: &Path) -> Result<Value> {
 }
 
 fn load_backbone(config_path: &Path, config: &Value, weights: &Weights) -> Result<Backbone> {
-    let model_type = config.get("model_type").and_then(Value::as_str).unwrap_or("");
+    let model_type = config
+        .get("model_type")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     match model_type {
         "bert" => Ok(Backbone::Bert(Bert::load(config_path, weights)?)),
-        "modernbert" => Ok(Backbone::ModernBert(ModernBert::load(config_path, weights)?)),
+        "modernbert" => Ok(Backbone::ModernBert(ModernBert::load(
+            config_path,
+            weights,
+        )?)),
         other => Err(Error::invalid(
             config_path,
             format!("unsupported model_type `{other}`; expected `bert` or `modernbert`"),
@@ -132,7 +152,17 @@ fn load_backbone(config_path: &Path, config: &Value, weights: &Weights) -> Resul
 /// `model_max_length` capped by the model's position table.
 fn max_seq_length(dir: &Path, st_config: &Value, max_positions: usize) -> Result<usize> {
     if let Some(n) = st_config.get("max_seq_length").and_then(Value::as_u64) {
-        return Ok(n as usize);
+        let n = n as usize;
+        if n > max_positions {
+            // Longer inputs would index past the position table; sentence-transformers
+            // crashes there, truncating to what the model can see is the useful reading.
+            tracing::warn!(
+                "{}: max_seq_length {n} exceeds the model's {max_positions} positions; using {max_positions}",
+                dir.join("sentence_bert_config.json").display()
+            );
+            return Ok(max_positions);
+        }
+        return Ok(n);
     }
     let tok_cfg = read_optional_json(&dir.join("tokenizer_config.json"))?;
     let model_max = tok_cfg
@@ -180,7 +210,12 @@ fn load_tokenizer(dir: &Path, max_seq_length: usize, do_lower_case: bool) -> Res
             stride: 0,
             direction,
         }))
-        .map_err(|e| Error::invalid(&path, format!("cannot truncate to {max_seq_length} tokens: {e}")))?;
+        .map_err(|e| {
+            Error::invalid(
+                &path,
+                format!("cannot truncate to {max_seq_length} tokens: {e}"),
+            )
+        })?;
     Ok(tokenizer)
 }
 

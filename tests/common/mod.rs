@@ -16,7 +16,9 @@ pub fn fixture_model(name: &str) -> PathBuf {
 pub fn minilm_dir() -> PathBuf {
     let dir = std::env::var_os("LEAFBENCH_MINILM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/models/all-MiniLM-L6-v2"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/models/all-MiniLM-L6-v2")
+        });
     assert!(
         dir.join("model.safetensors").is_file(),
         "{} has no model: run scripts/fetch-model.sh (scripts/test.sh does) or set LEAFBENCH_MINILM",
@@ -46,7 +48,10 @@ pub fn leafbench(args: &[&str]) -> Output {
 pub fn leafbench_with_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leafbench"));
     // The caller's own cache settings must not leak into a test's cache layout.
-    cmd.args(args).env("HF_HUB_OFFLINE", "1").env_remove("HF_HUB_CACHE").env_remove("HF_HOME");
+    cmd.args(args)
+        .env("HF_HUB_OFFLINE", "1")
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("HF_HOME");
     for (k, v) in env {
         cmd.env(k, v);
     }
