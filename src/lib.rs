@@ -7,6 +7,7 @@ pub mod error;
 pub mod hub;
 pub mod output;
 pub mod parity;
+pub mod task;
 pub mod texts;
 
 pub use embeddings::Embeddings;

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use leafbench::hub::{resolve_model, ResolveOptions};
+use leafbench::task::{Registry, TaskSpec};
 use leafbench::{parity, texts, Embeddings, EncodeOptions, Encoder, Role};
 
 #[derive(Parser)]
@@ -55,6 +56,17 @@ enum Command {
         /// Also fail when any component differs by more than this.
         #[arg(long)]
         max_abs_diff: Option<f64>,
+    },
+    /// List the task definitions, optionally of one type.
+    #[command(after_help = "Example:\n  leafbench tasks --type STS")]
+    Tasks {
+        /// Only tasks of this type (STS, Classification, PairClassification, Summarization,
+        /// Clustering, Reranking, Retrieval).
+        #[arg(long = "type")]
+        task_type: Option<String>,
+        /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
+        #[arg(long)]
+        tasks_dir: Option<PathBuf>,
     },
     /// Resolve a model (local folder, HF cache, or download) and print its folder.
     #[command(
@@ -212,6 +224,37 @@ fn parity_check(
     })
 }
 
+fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(Registry::default_dir);
+    let registry = Registry::load(&dir)?;
+    let tasks: Vec<&TaskSpec> = match task_type {
+        Some(t) => registry.of_type(t)?,
+        None => registry.all().iter().collect(),
+    };
+    println!(
+        "{:<42} {:<20} {:<16} {}",
+        "task", "type", "main score", "dataset"
+    );
+    for t in &tasks {
+        let subset = if t.dataset.subset == "default" {
+            String::new()
+        } else {
+            format!(" ({})", t.dataset.subset)
+        };
+        println!(
+            "{:<42} {:<20} {:<16} {}{subset}",
+            t.name,
+            t.type_name(),
+            t.main_score,
+            t.dataset.path
+        );
+    }
+    println!("{} tasks", tasks.len());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn download(model: &str, offline: bool) -> Result<ExitCode> {
     let dir = resolve_model(model, &ResolveOptions::from_env(offline))?;
     println!("{}", dir.display());
@@ -257,6 +300,10 @@ fn main() -> ExitCode {
             max_abs_diff,
         } => parity_check(model, texts, reference, *min_cosine, *max_abs_diff),
         Command::Download { model, offline } => download(model, *offline),
+        Command::Tasks {
+            task_type,
+            tasks_dir,
+        } => list_tasks(task_type.as_deref(), tasks_dir.as_deref()),
         Command::BenchEncode {
             model,
             input,

@@ -1,0 +1,7 @@
+//! Tasks: their definitions (`spec`) and the set of them a run can name (`registry`).
+
+pub mod registry;
+pub mod spec;
+
+pub use registry::Registry;
+pub use spec::{TaskKind, TaskSpec};

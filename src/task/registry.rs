@@ -1,0 +1,113 @@
+//! The task definitions in a folder (`tasks/` by default), looked up by name or by type.
+
+use std::path::{Path, PathBuf};
+
+use super::spec::{TaskSpec, TASK_TYPES};
+use crate::error::{Error, Result};
+
+pub struct Registry {
+    dir: PathBuf,
+    tasks: Vec<TaskSpec>,
+}
+
+impl Registry {
+    /// The folder given, else `LEAFBENCH_TASKS_DIR`, else `./tasks`, else the `tasks/`
+    /// folder of the source tree leafbench was built from.
+    pub fn default_dir() -> PathBuf {
+        if let Some(d) = std::env::var_os("LEAFBENCH_TASKS_DIR") {
+            return PathBuf::from(d);
+        }
+        let local = PathBuf::from("tasks");
+        if local.is_dir() {
+            return local;
+        }
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")
+    }
+
+    /// Loads every `*.yaml` in `dir`, sorted by name.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        paths.sort();
+        let tasks = paths
+            .iter()
+            .map(|p| TaskSpec::load(p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            tasks,
+        })
+    }
+
+    pub fn all(&self) -> &[TaskSpec] {
+        &self.tasks
+    }
+
+    pub fn get(&self, name: &str) -> Result<&TaskSpec> {
+        self.tasks.iter().find(|t| t.name == name).ok_or_else(|| {
+            let close: Vec<&str> = self
+                .tasks
+                .iter()
+                .map(|t| t.name.as_str())
+                .filter(|n| {
+                    n.to_lowercase().contains(&name.to_lowercase())
+                        || name.to_lowercase().contains(&n.to_lowercase())
+                })
+                .take(5)
+                .collect();
+            Error::invalid(
+                &self.dir,
+                format!(
+                    "unknown task `{name}`{}; `leafbench tasks` lists them",
+                    suggestion(&close)
+                ),
+            )
+        })
+    }
+
+    /// Tasks of one type (case-insensitive), e.g. `STS` or `sts`.
+    pub fn of_type(&self, type_name: &str) -> Result<Vec<&TaskSpec>> {
+        let canonical = TASK_TYPES
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(type_name))
+            .ok_or_else(|| {
+                Error::invalid(
+                    &self.dir,
+                    format!(
+                        "unknown task type `{type_name}`; expected one of {}",
+                        TASK_TYPES.join(", ")
+                    ),
+                )
+            })?;
+        Ok(self
+            .tasks
+            .iter()
+            .filter(|t| t.type_name() == *canonical)
+            .collect())
+    }
+
+    /// A name or a type; names win.
+    pub fn select(&self, name_or_type: &str) -> Result<Vec<&TaskSpec>> {
+        if let Ok(t) = self.get(name_or_type) {
+            return Ok(vec![t]);
+        }
+        if TASK_TYPES
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(name_or_type))
+        {
+            return self.of_type(name_or_type);
+        }
+        self.get(name_or_type).map(|t| vec![t])
+    }
+}
+
+fn suggestion(close: &[&str]) -> String {
+    if close.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", close.join(", "))
+    }
+}

@@ -1,0 +1,298 @@
+//! A task definition (`tasks/<Name>.yaml`): what data to load, how to score it, and which
+//! number is the task's main score. The fields mirror MTEB's task metadata; each task type's
+//! quirks are typed parameters, so adding a task of a known type is adding a YAML file.
+
+use std::path::Path;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub dataset: DatasetRef,
+    /// Splits that are scored (MTEB(eng, v2) scores `test` only).
+    pub eval_splits: Vec<String>,
+    pub main_score: String,
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+    #[serde(flatten)]
+    pub kind: TaskKind,
+}
+
+fn default_languages() -> Vec<String> {
+    vec!["eng-Latn".into()]
+}
+
+/// Where the data lives on the hub, pinned to the revision the published scores used.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetRef {
+    pub path: String,
+    pub revision: String,
+    /// MTEB's `hf_subset`; `default` for single-subset datasets.
+    #[serde(default = "default_subset")]
+    pub subset: String,
+}
+
+fn default_subset() -> String {
+    "default".into()
+}
+
+/// The task type and its parameters.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "type", content = "params")]
+pub enum TaskKind {
+    #[serde(rename = "STS")]
+    Sts(StsParams),
+    Classification(ClassificationParams),
+    PairClassification(PairClassificationParams),
+    Summarization(StsParams),
+    Clustering(ClusteringParams),
+    Reranking(RerankingParams),
+    Retrieval(RetrievalParams),
+}
+
+impl TaskKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TaskKind::Sts(_) => "STS",
+            TaskKind::Classification(_) => "Classification",
+            TaskKind::PairClassification(_) => "PairClassification",
+            TaskKind::Summarization(_) => "Summarization",
+            TaskKind::Clustering(_) => "Clustering",
+            TaskKind::Reranking(_) => "Reranking",
+            TaskKind::Retrieval(_) => "Retrieval",
+        }
+    }
+}
+
+pub const TASK_TYPES: [&str; 7] = [
+    "STS",
+    "Classification",
+    "PairClassification",
+    "Summarization",
+    "Clustering",
+    "Reranking",
+    "Retrieval",
+];
+
+/// Gold scores are mapped to [0, 1] with this range before correlating.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StsParams {
+    pub min_score: f64,
+    pub max_score: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClassificationParams {
+    /// Training examples kept per label in each experiment.
+    #[serde(default = "eight")]
+    pub samples_per_label: usize,
+    #[serde(default = "ten")]
+    pub n_experiments: usize,
+    #[serde(default = "train")]
+    pub train_split: String,
+    /// A test set first cut to `n` items (indices shipped with the task's data).
+    #[serde(default)]
+    pub test_subsample: Option<Subsample>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PairClassificationParams {}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusteringParams {
+    /// Share of documents embedded (`None`: all).
+    #[serde(default)]
+    pub max_fraction_of_documents_to_embed: Option<f64>,
+    #[serde(default = "bootstrap_size")]
+    pub max_documents_per_cluster: usize,
+    /// Bootstrap repetitions per label level.
+    #[serde(default = "ten")]
+    pub n_bootstrap: usize,
+    #[serde(default = "batch_512")]
+    pub kmeans_batch_size: usize,
+    /// Hierarchical labels are split on this separator into levels.
+    #[serde(default)]
+    pub label_separator: Option<String>,
+    /// Documents whose label occurs once are dropped first.
+    #[serde(default)]
+    pub drop_singleton_labels: bool,
+    #[serde(default)]
+    pub test_subsample: Option<Subsample>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RerankingParams {}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetrievalParams {
+    /// Drop a retrieved document whose id equals the query's id.
+    #[serde(default)]
+    pub ignore_identical_ids: bool,
+    #[serde(default = "k_values")]
+    pub k_values: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Subsample {
+    /// Items kept (named `size`, not `n`: YAML 1.1 reads a bare `n` as false).
+    pub size: usize,
+    pub seed: u64,
+    /// Stratify by label (else a plain random cut).
+    #[serde(default)]
+    pub stratify: bool,
+}
+
+fn eight() -> usize {
+    8
+}
+fn ten() -> usize {
+    10
+}
+fn train() -> String {
+    "train".into()
+}
+fn bootstrap_size() -> usize {
+    16_384
+}
+fn batch_512() -> usize {
+    512
+}
+fn k_values() -> Vec<usize> {
+    vec![1, 3, 5, 10, 20, 100, 1000]
+}
+
+/// The keys a task file may have at its top level.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TopLevelKeys {
+    name: IgnoredAny,
+    #[serde(default)]
+    description: Option<IgnoredAny>,
+    dataset: IgnoredAny,
+    eval_splits: IgnoredAny,
+    main_score: IgnoredAny,
+    #[serde(default)]
+    languages: Option<IgnoredAny>,
+    #[serde(rename = "type")]
+    task_type: IgnoredAny,
+    #[serde(default)]
+    params: Option<IgnoredAny>,
+}
+
+impl TaskSpec {
+    /// Parses a task file; errors name the file, the line and the offending field.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let invalid = |e: serde_saphyr::Error| {
+            Error::invalid(path, format!("not a valid task definition: {e}"))
+        };
+        // The typed parse flattens the type-specific part, which hides misspelt top-level
+        // keys; this first pass rejects them with their line.
+        serde_saphyr::from_str::<TopLevelKeys>(&text).map_err(invalid)?;
+        let spec: TaskSpec = serde_saphyr::from_str(&text).map_err(invalid)?;
+        spec.check(path)?;
+        Ok(spec)
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if stem != self.name {
+            return Err(Error::invalid(
+                path,
+                format!("task `{}` must live in {}.yaml", self.name, self.name),
+            ));
+        }
+        if self.eval_splits.is_empty() {
+            return Err(Error::invalid(
+                path,
+                "eval_splits is empty; expected at least one split",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> std::result::Result<TaskSpec, String> {
+        serde_saphyr::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn typed_params_with_defaults() {
+        let spec = parse(
+            "name: X\ntype: Classification\ndataset: {path: mteb/x, revision: abc}\neval_splits: [test]\nmain_score: accuracy\nparams: {samples_per_label: 32}\n",
+        )
+        .unwrap();
+        match spec.kind {
+            TaskKind::Classification(p) => {
+                assert_eq!(
+                    (p.samples_per_label, p.n_experiments, p.train_split.as_str()),
+                    (32, 10, "train")
+                )
+            }
+            other => panic!("wrong kind {other:?}"),
+        }
+        assert_eq!(spec.dataset.subset, "default");
+    }
+
+    #[test]
+    fn every_shipped_task_file_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                TaskSpec::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                n += 1;
+            }
+        }
+        assert!(n >= 47, "only {n} task files");
+    }
+
+    #[test]
+    fn a_misspelt_top_level_key_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("X.yaml");
+        std::fs::write(&path, "name: X\ntype: STS\ndataset: {path: a, revision: b}\neval_splitz: [test]\nmain_score: m\nparams: {min_score: 0, max_score: 5}\n").unwrap();
+        let err = TaskSpec::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("X.yaml") && err.contains("eval_splitz") && err.contains("line 4"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_field_is_named_with_its_line() {
+        let err = parse(
+            "name: X\ntype: STS\ndataset: {path: mteb/x, revision: abc}\neval_splits: [test]\nmain_score: m\nparams:\n  min_score: 0\n  max_scroe: 5\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("max_scroe") && err.contains('8'), "{err}");
+    }
+}
