@@ -16,7 +16,8 @@ What it writes:
                           exercise random_interval's 32- and 64-bit paths, shuffles of arange(n)
   mteb_undersample.json   MTEB classification train undersampling (fresh RandomState(42) per
                           experiment, cumulative shuffle) for Banking77 (8/label) and
-                          TweetSentimentExtraction (32/label), 10 experiments each
+                          TweetSentimentExtraction (32/label), 10 experiments each, with the
+                          train labels they were computed from
   python_random.json      random.Random(42): state after seeding, random(), getrandbits(k),
                           _randbelow(n), sample(range(n), k) on both code paths, choices(range(n), k)
 """
@@ -114,7 +115,8 @@ def numpy_fixture():
         "bounded": [
             bounded_case(11, 50, np.uint32),
             bounded_case(2**31 + 1, 20, np.uint32),
-            bounded_case(2**32 + 1, 20, np.uint64),
+            bounded_case(2**32, 20, np.uint64),  # max 2**32 - 1: still one draw per value
+            bounded_case(2**32 + 1, 20, np.uint64),  # max 2**32: the two-draw path
             bounded_case(2**40, 10, np.uint64),
             bounded_case(3 * 2**40 + 7, 20, np.uint64),
         ],
@@ -184,6 +186,8 @@ def undersample_case(task, samples_per_label, n_experiments=10):
         "call": "idxs = list(range(n)); per experiment: np.random.RandomState(42).shuffle(idxs), then"
         " keep i (walk order) while its label has < samples_per_label kept",
         "checked_against_mteb": mteb_version,
+        # Stored so the Rust test needs only this file, not the data checkout.
+        "labels": labels,
         "experiments": experiments,
     }
 
@@ -265,9 +269,9 @@ GETRANDBITS_KS = [1, 2, 5, 8, 16, 31, 32, 33, 48, 53, 63, 64, 65, 100, 128]
 RANDBELOW_NS = [1, 2, 3, 10, 100, 2151, 53787, 2**31, 2**32 - 1, 2**32, 2**32 + 1, 2**40 + 3, 2**64 - 1]
 SAMPLE_CASES = [
     # set-rejection path
-    (100, 3), (100, 10), (2020, 81), (53787, 2151), (1004, 40), (86, 10),
-    # pool path (n <= setsize)
-    (20, 3), (21, 5), (85, 10), (100, 30), (1000, 100), (10, 10), (5, 0),
+    (100, 3), (100, 10), (2020, 81), (53787, 2151), (1004, 40), (86, 10), (22, 5), (86, 6),
+    # pool path (n <= setsize); (85, 6) is the first k whose setsize includes the table term
+    (20, 3), (21, 5), (85, 6), (85, 10), (100, 30), (1000, 100), (10, 10), (5, 0),
 ]
 
 

@@ -1,12 +1,19 @@
 //! leafbench: an MTEB-style evaluation harness for text-embedding models on candle.
 
 pub mod bench;
+pub mod config;
+pub mod data;
 pub mod embeddings;
 pub mod encoder;
 pub mod error;
 pub mod hub;
+pub mod learn;
+pub mod metrics;
 pub mod output;
 pub mod parity;
+pub mod report;
+pub mod rng;
+pub mod run;
 pub mod task;
 pub mod texts;
 

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use leafbench::config::RunConfig;
 use leafbench::hub::{resolve_model, ResolveOptions};
+use leafbench::report::published::Published;
+use leafbench::run::RunOptions;
 use leafbench::task::{Registry, TaskSpec};
 use leafbench::{parity, texts, Embeddings, EncodeOptions, Encoder, Role};
 
@@ -56,6 +59,27 @@ enum Command {
         /// Also fail when any component differs by more than this.
         #[arg(long)]
         max_abs_diff: Option<f64>,
+    },
+    /// Evaluate models on tasks as a run configuration says; writes MTEB result files and
+    /// prints each task's score next to the published one.
+    #[command(
+        after_help = "Example:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite"
+    )]
+    Run {
+        /// Run configuration (YAML): models, tasks, batch_size, data_dir, output_dir.
+        config: PathBuf,
+        /// Recompute results that already exist (they are reused otherwise).
+        #[arg(long)]
+        overwrite: bool,
+        /// Never download; use local folders and the Hugging Face cache only.
+        #[arg(long)]
+        offline: bool,
+        /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
+        #[arg(long)]
+        tasks_dir: Option<PathBuf>,
+        /// Hide progress bars.
+        #[arg(long)]
+        quiet: bool,
     },
     /// List the task definitions, optionally of one type.
     #[command(after_help = "Example:\n  leafbench tasks --type STS")]
@@ -224,6 +248,54 @@ fn parity_check(
     })
 }
 
+fn run_config(
+    config: &Path,
+    overwrite: bool,
+    offline: bool,
+    tasks_dir: Option<&Path>,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let cfg = RunConfig::load(config)?;
+    let tasks_dir = tasks_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(Registry::default_dir);
+    let registry = Registry::load(&tasks_dir)?;
+    let opts = RunOptions {
+        overwrite,
+        offline,
+        tasks_dir,
+        progress: !quiet,
+    };
+    let rows = leafbench::run::run(&cfg, &opts)?;
+    let published = Published::load(&Published::default_path())?;
+    println!(
+        "{:<40} {:<42} {:>8} {:>10} {:>8}",
+        "model", "task", "score", "published", "Δ"
+    );
+    for r in &rows {
+        let task = registry.get(&r.task)?;
+        let ours = r.main_score.map(|v| v * 100.0);
+        let theirs = published
+            .score(&r.model, &r.task, &task.eval_splits, &task.dataset.subset)
+            .map(|v| v * 100.0);
+        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into());
+        let delta = match (ours, theirs) {
+            (Some(a), Some(b)) => format!("{:+.2}", a - b),
+            _ => "–".into(),
+        };
+        println!(
+            "{:<40} {:<42} {:>8} {:>10} {:>8}",
+            r.model,
+            r.task,
+            fmt(ours),
+            fmt(theirs),
+            delta
+        );
+    }
+    println!("results in {}", cfg.output_dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
     let dir = dir
         .map(Path::to_path_buf)
@@ -300,6 +372,13 @@ fn main() -> ExitCode {
             max_abs_diff,
         } => parity_check(model, texts, reference, *min_cosine, *max_abs_diff),
         Command::Download { model, offline } => download(model, *offline),
+        Command::Run {
+            config,
+            overwrite,
+            offline,
+            tasks_dir,
+            quiet,
+        } => run_config(config, *overwrite, *offline, tasks_dir.as_deref(), *quiet),
         Command::Tasks {
             task_type,
             tasks_dir,

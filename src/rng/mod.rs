@@ -137,6 +137,15 @@ mod tests {
         // First outputs of the authors' mt19937ar.c test program, key {0x123, 0x234, 0x345, 0x456}.
         let mut mt = Mt19937::from_key(&[0x123, 0x234, 0x345, 0x456]);
         let first: Vec<u32> = (0..5).map(|_| mt.next_u32()).collect();
-        assert_eq!(first, [1_067_595_299, 955_945_823, 477_289_528, 4_107_218_783, 4_228_976_476]);
+        assert_eq!(
+            first,
+            [
+                1_067_595_299,
+                955_945_823,
+                477_289_528,
+                4_107_218_783,
+                4_228_976_476
+            ]
+        );
     }
 }

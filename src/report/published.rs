@@ -1,0 +1,107 @@
+//! Published MTEB scores shipped with leafbench (`reference/published_scores.csv`), so a run
+//! can show how far it is from a model card without a network.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedScore {
+    pub model: String,
+    pub task: String,
+    pub split: String,
+    pub hf_subset: String,
+    pub main_score: f64,
+}
+
+pub struct Published {
+    rows: Vec<PublishedScore>,
+}
+
+impl Published {
+    pub fn default_path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/published_scores.csv")
+    }
+
+    /// Reads the CSV (header `model,model_revision,task,split,hf_subset,main_score,…`).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut lines = text.lines().enumerate();
+        let header: Vec<&str> = lines
+            .next()
+            .map(|(_, h)| h.split(',').collect())
+            .unwrap_or_default();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| *h == name)
+                .ok_or_else(|| Error::invalid(path, format!("no `{name}` column")))
+        };
+        let (m, t, s, h, v) = (
+            col("model")?,
+            col("task")?,
+            col("split")?,
+            col("hf_subset")?,
+            col("main_score")?,
+        );
+        let rows = lines
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, line)| {
+                let f: Vec<&str> = line.split(',').collect();
+                let field = |k: usize| f.get(k).copied().unwrap_or_default().to_string();
+                let main_score = field(v).parse::<f64>().map_err(|_| Error::Line {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    what: format!("main_score `{}` is not a number", field(v)),
+                })?;
+                Ok(PublishedScore {
+                    model: field(m),
+                    task: field(t),
+                    split: field(s),
+                    hf_subset: field(h),
+                    main_score,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { rows })
+    }
+
+    /// Mean published main score of `model` on `task` over `splits` and `subset`.
+    pub fn score(&self, model: &str, task: &str, splits: &[String], subset: &str) -> Option<f64> {
+        let hits: Vec<f64> = self
+            .rows
+            .iter()
+            .filter(|r| {
+                r.model == model
+                    && r.task == task
+                    && r.hf_subset == subset
+                    && splits.contains(&r.split)
+            })
+            .map(|r| r.main_score)
+            .collect();
+        (!hits.is_empty()).then(|| hits.iter().sum::<f64>() / hits.len() as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_scores_load_and_match_the_model_card() {
+        let p = Published::load(&Published::default_path()).unwrap();
+        let sts = p
+            .score(
+                "sentence-transformers/all-MiniLM-L6-v2",
+                "STSBenchmark",
+                &["test".into()],
+                "default",
+            )
+            .unwrap();
+        assert!(sts > 0.5 && sts < 1.0);
+        assert_eq!(
+            p.score("nobody/none", "STSBenchmark", &["test".into()], "default"),
+            None
+        );
+    }
+}
