@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::hub::{resolve_model, ResolveOptions};
 use crate::report::results_json::{result_path, TaskResult};
 use crate::task::scores::Scores;
-use crate::task::{sts, Registry, TaskKind, TaskSpec};
+use crate::task::{
+    classification, pair_classification, sts, summarization, Registry, TaskKind, TaskSpec,
+};
 
 pub struct RunOptions {
     pub overwrite: bool,
@@ -151,6 +153,39 @@ pub fn evaluate_task(
                     let e2 = model.encode(&data.sentence2, Role::Plain, opts)?;
                     sts::evaluate(&data, &e1, &e2, params)
                 }
+                TaskKind::Classification(params) => {
+                    let train_file = local::split_file(data_dir, task, &params.train_split)?;
+                    let train = local::load_labelled(&train_file)?;
+                    let test = local::load_labelled(&file)?;
+                    let exps = classification::experiments(&train, params);
+                    let needed: Vec<String> = exps
+                        .needed
+                        .iter()
+                        .map(|&i| train.texts[i].clone())
+                        .collect();
+                    let needed_emb = model.encode(&needed, Role::Plain, opts)?;
+                    let test_emb = model.encode(&test.texts, Role::Plain, opts)?;
+                    classification::evaluate(&file, &train, &exps, &needed_emb, &test, &test_emb)?
+                }
+                TaskKind::PairClassification(_) => {
+                    let data = local::load_pair_classification(&file)?;
+                    let (e1, e2) = encode_pairs(model, &data.sentence1, &data.sentence2, opts)?;
+                    pair_classification::evaluate(&data, &e1, &e2)
+                }
+                TaskKind::Summarization(params) => {
+                    let rows = local::load_summarization(&file)?;
+                    let human: Vec<String> = rows
+                        .iter()
+                        .flat_map(|r| r.human_summaries.clone())
+                        .collect();
+                    let machine: Vec<String> = rows
+                        .iter()
+                        .flat_map(|r| r.machine_summaries.clone())
+                        .collect();
+                    let eh = model.encode(&human, Role::Plain, opts)?;
+                    let em = model.encode(&machine, Role::Plain, opts)?;
+                    summarization::evaluate(&rows, &eh, &em, params)
+                }
                 other => {
                     return Err(Error::invalid(
                         &file,
@@ -164,4 +199,31 @@ pub fn evaluate_task(
             Ok((split.clone(), scores))
         })
         .collect()
+}
+
+/// Embeds each distinct sentence once (pair sets repeat sentences heavily) and returns the
+/// embeddings of both sides in pair order.
+fn encode_pairs(
+    model: &ModelEncoders,
+    s1: &[String],
+    s2: &[String],
+    opts: &EncodeOptions,
+) -> Result<(Embeddings, Embeddings)> {
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut unique: Vec<String> = Vec::new();
+    for s in s1.iter().chain(s2) {
+        index.entry(s.as_str()).or_insert_with(|| {
+            unique.push(s.clone());
+            unique.len() - 1
+        });
+    }
+    let emb = model.encode(&unique, Role::Plain, opts)?;
+    let gather = |side: &[String]| {
+        let mut out = Embeddings::zeros(side.len(), emb.dim);
+        for (i, s) in side.iter().enumerate() {
+            out.row_mut(i).copy_from_slice(emb.row(index[s.as_str()]));
+        }
+        out
+    };
+    Ok((gather(s1), gather(s2)))
 }

@@ -1,9 +1,12 @@
 //! Tasks: their definitions (`spec`) and the set of them a run can name (`registry`).
 
+pub mod classification;
+pub mod pair_classification;
 pub mod registry;
 pub mod scores;
 pub mod spec;
 pub mod sts;
+pub mod summarization;
 
 pub use registry::Registry;
 pub use spec::{TaskKind, TaskSpec};
