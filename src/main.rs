@@ -80,6 +80,9 @@ enum Command {
         /// Hide progress bars.
         #[arg(long)]
         quiet: bool,
+        /// Also write the summary table as Markdown to this file.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
     },
     /// List the task definitions, optionally of one type.
     #[command(after_help = "Example:\n  leafbench tasks --type STS")]
@@ -254,8 +257,12 @@ fn run_config(
     offline: bool,
     tasks_dir: Option<&Path>,
     quiet: bool,
+    markdown: Option<&Path>,
 ) -> Result<ExitCode> {
     let cfg = RunConfig::load(config)?;
+    if let Some(md) = markdown {
+        leafbench::output::check_writable(md)?;
+    }
     let tasks_dir = tasks_dir
         .map(Path::to_path_buf)
         .unwrap_or_else(Registry::default_dir);
@@ -268,29 +275,11 @@ fn run_config(
     };
     let rows = leafbench::run::run(&cfg, &opts)?;
     let published = Published::load(&Published::default_path())?;
-    println!(
-        "{:<40} {:<42} {:>8} {:>10} {:>8}",
-        "model", "task", "score", "published", "Δ"
-    );
-    for r in &rows {
-        let task = registry.get(&r.task)?;
-        let ours = r.main_score.map(|v| v * 100.0);
-        let theirs = published
-            .score(&r.model, &r.task, &task.eval_splits, &task.dataset.subset)
-            .map(|v| v * 100.0);
-        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into());
-        let delta = match (ours, theirs) {
-            (Some(a), Some(b)) => format!("{:+.2}", a - b),
-            _ => "–".into(),
-        };
-        println!(
-            "{:<40} {:<42} {:>8} {:>10} {:>8}",
-            r.model,
-            r.task,
-            fmt(ours),
-            fmt(theirs),
-            delta
-        );
+    let table = leafbench::report::summary::Summary::new(&rows, &registry, &published)?;
+    print!("{}", table.to_text());
+    if let Some(md) = markdown {
+        let text = table.to_markdown();
+        leafbench::output::write_atomically(md, |w| w.write_all(text.as_bytes()))?;
     }
     println!("results in {}", cfg.output_dir.display());
     Ok(ExitCode::SUCCESS)
@@ -378,7 +367,15 @@ fn main() -> ExitCode {
             offline,
             tasks_dir,
             quiet,
-        } => run_config(config, *overwrite, *offline, tasks_dir.as_deref(), *quiet),
+            markdown,
+        } => run_config(
+            config,
+            *overwrite,
+            *offline,
+            tasks_dir.as_deref(),
+            *quiet,
+            markdown.as_deref(),
+        ),
         Command::Tasks {
             task_type,
             tasks_dir,

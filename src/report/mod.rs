@@ -3,3 +3,4 @@
 
 pub mod published;
 pub mod results_json;
+pub mod summary;
