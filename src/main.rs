@@ -294,10 +294,7 @@ fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
         Some(t) => registry.of_type(t)?,
         None => registry.all().iter().collect(),
     };
-    println!(
-        "{:<42} {:<20} {:<16} {}",
-        "task", "type", "main score", "dataset"
-    );
+    println!("{:<42} {:<20} {:<16} dataset", "task", "type", "main score");
     for t in &tasks {
         let subset = if t.dataset.subset == "default" {
             String::new()

@@ -36,7 +36,9 @@ fn shared() -> PathBuf {
 }
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("LEAFBENCH_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| shared().join("data"))
+    std::env::var_os("LEAFBENCH_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| shared().join("data"))
 }
 
 /// The peer's value of `metric` for a task's test split.
@@ -67,7 +69,11 @@ fn write_config(dir: &Path) -> PathBuf {
 
 fn run(config: &Path) -> String {
     let out = common::leafbench(&["run", config.to_str().unwrap(), "--quiet"]);
-    assert!(out.status.success(), "run failed:\n{}", common::stderr(&out));
+    assert!(
+        out.status.success(),
+        "run failed:\n{}",
+        common::stderr(&out)
+    );
     common::stdout(&out)
 }
 
@@ -78,16 +84,23 @@ fn offline_tasks_reproduce_published_and_peer_scores() {
     run(&config);
     let published = Published::load(&Published::default_path()).unwrap();
     let results = dir.path().join("results");
-    let load = |task: &str| TaskResult::load(&result_path(&results, MODEL, REVISION, task)).unwrap();
+    let load =
+        |task: &str| TaskResult::load(&result_path(&results, MODEL, REVISION, task)).unwrap();
     let mut report = Vec::new();
     for (task, tolerance) in EXPECTED {
         let ours = load(task).scores["test"][0]["main_score"].as_f64().unwrap() * 100.0;
         let want = if task == "TwitterURLCorpus" {
             peer_score(task, "main_score") * 100.0
         } else {
-            published.score(MODEL, task, &["test".into()], subset(task)).unwrap() * 100.0
+            published
+                .score(MODEL, task, &["test".into()], subset(task))
+                .unwrap()
+                * 100.0
         };
-        report.push(format!("{task}: ours {ours:.4} want {want:.4} Δ {:+.4} (tolerance {tolerance})", ours - want));
+        report.push(format!(
+            "{task}: ours {ours:.4} want {want:.4} Δ {:+.4} (tolerance {tolerance})",
+            ours - want
+        ));
         assert!((ours - want).abs() <= tolerance, "{}", report.join("\n"));
     }
     let twitter = load("TwitterURLCorpus");
@@ -96,7 +109,10 @@ fn offline_tasks_reproduce_published_and_peer_scores() {
         let metric = format!("{scorer}_ap");
         let ours = entry[&metric].as_f64().unwrap() * 100.0;
         let want = peer_score("TwitterURLCorpus", &metric) * 100.0;
-        assert!((ours - want).abs() <= 0.01, "TwitterURLCorpus {metric}: ours {ours} peer {want}");
+        assert!(
+            (ours - want).abs() <= 0.01,
+            "TwitterURLCorpus {metric}: ours {ours} peer {want}"
+        );
     }
     results_load_in_mteb(&results);
     resumes_with_what_is_done(&config, &results);
@@ -115,16 +131,28 @@ fn subset(task: &str) -> &'static str {
 fn results_load_in_mteb(results: &Path) {
     let venv = std::env::var_os("PEER_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/peer-venv"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/peer-venv")
+        });
     let python = venv.join("bin/python");
     if !python.is_file() {
         eprintln!("skipped: loading results in mteb needs the peer venv ({}); run ../shared/peer/setup.sh", python.display());
         return;
     }
     let script = "import sys, pathlib, mteb\nfor p in sorted(pathlib.Path(sys.argv[1]).rglob('*.json')):\n    r = mteb.TaskResult.from_disk(p)\n    print(r.task_name, r.get_score())\n";
-    let out = std::process::Command::new(&python).args(["-c", script, results.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "mteb could not load the results:\n{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), EXPECTED.len());
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, results.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mteb could not load the results:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        EXPECTED.len()
+    );
 }
 
 /// A second run reuses finished results and recomputes only what is missing.
@@ -135,5 +163,9 @@ fn resumes_with_what_is_done(config: &Path, results: &Path) {
     std::fs::remove_file(&sts17).unwrap();
     run(config);
     assert!(sts17.is_file(), "the missing result was not recomputed");
-    assert_eq!(std::fs::read(&banking).unwrap(), banking_before, "a finished result was rewritten");
+    assert_eq!(
+        std::fs::read(&banking).unwrap(),
+        banking_before,
+        "a finished result was rewritten"
+    );
 }
