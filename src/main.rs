@@ -270,10 +270,9 @@ fn run_config(
     let opts = RunOptions {
         overwrite,
         offline,
-        tasks_dir,
         progress: !quiet,
     };
-    let rows = leafbench::run::run(&cfg, &opts)?;
+    let rows = leafbench::run::run(&cfg, &registry, &opts)?;
     let published = Published::load(&Published::default_path())?;
     let table = leafbench::report::summary::Summary::new(&rows, &registry, &published)?;
     print!("{}", table.to_text());

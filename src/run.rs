@@ -2,7 +2,7 @@
 //! an MTEB result file. Files are written whole or not at all, so an interrupted run resumes
 //! by skipping what is already there.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::config::{ModelEntry, RunConfig};
@@ -20,7 +20,6 @@ use crate::task::{
 pub struct RunOptions {
     pub overwrite: bool,
     pub offline: bool,
-    pub tasks_dir: PathBuf,
     pub progress: bool,
 }
 
@@ -75,9 +74,8 @@ impl ModelEncoders {
     }
 }
 
-pub fn run(config: &RunConfig, opts: &RunOptions) -> Result<Vec<RunRow>> {
-    let registry = Registry::load(&opts.tasks_dir)?;
-    let tasks = select_tasks(&registry, &config.tasks)?;
+pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<Vec<RunRow>> {
+    let tasks = select_tasks(registry, &config.tasks)?;
     let data_dir = config
         .data_dir
         .clone()

@@ -193,6 +193,12 @@ impl Encoder {
         Ok(dim)
     }
 
+    /// The texts as the model reads them: the role's prompt, then the text.
+    fn prompted(&self, texts: &[String], role: Role) -> Vec<String> {
+        let prompt = self.prompts.for_role(role);
+        texts.iter().map(|t| format!("{prompt}{t}")).collect()
+    }
+
     /// Tokens each text occupies after its prompt is added and it is truncated.
     pub fn token_lengths(&self, texts: &[String], role: Role) -> Result<Vec<usize>> {
         let stack = self.stack(role)?;
@@ -212,8 +218,7 @@ impl Encoder {
         let dim = self.check_stack(&stack.modules)?;
         let transformer = stack.transformer();
         let prompt = self.prompts.for_role(role);
-        let inputs: Vec<String> = texts.iter().map(|t| format!("{prompt}{t}")).collect();
-        let ids = transformer.tokenize(&inputs)?;
+        let ids = transformer.tokenize(&self.prompted(texts, role))?;
         let prompt_length = if !prompt.is_empty() && stack.needs_prompt_length() {
             transformer.prompt_length(prompt)?
         } else {

@@ -18,6 +18,18 @@ impl SummaryRow {
     pub fn delta(&self) -> Option<f64> {
         Some(self.ours? - self.published?)
     }
+
+    /// The printed cells: model, task, type, score, published, Δ.
+    fn cells(&self) -> [String; 6] {
+        [
+            self.model.clone(),
+            self.task.clone(),
+            self.task_type.to_string(),
+            points(self.ours),
+            points(self.published),
+            signed(self.delta()),
+        ]
+    }
 }
 
 pub struct Summary {
@@ -58,15 +70,9 @@ impl Summary {
             "model", "task", "type", "score", "published", "Δ"
         );
         for r in &self.rows {
-            out += &format!(
-                "{:<40} {:<40} {:<20} {:>7} {:>9} {:>7}\n",
-                r.model,
-                r.task,
-                r.task_type,
-                points(r.ours),
-                points(r.published),
-                signed(r.delta())
-            );
+            let [model, task, kind, ours, published, delta] = r.cells();
+            out +=
+                &format!("{model:<40} {task:<40} {kind:<20} {ours:>7} {published:>9} {delta:>7}\n");
         }
         out
     }
@@ -76,15 +82,7 @@ impl Summary {
             "| model | task | type | leafbench | published | Δ |\n|---|---|---|---:|---:|---:|\n",
         );
         for r in &self.rows {
-            out += &format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                r.model,
-                r.task,
-                r.task_type,
-                points(r.ours),
-                points(r.published),
-                signed(r.delta())
-            );
+            out += &format!("| {} |\n", r.cells().join(" | "));
         }
         out
     }

@@ -149,3 +149,28 @@ mod tests {
         );
     }
 }
+
+/// Readers shared by the fixture-driven tests of both generators.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use serde_json::Value;
+
+    /// Parses `tests/fixtures/rng/<name>`.
+    pub fn load(name: &str) -> Value {
+        let path = format!("{}/tests/fixtures/rng/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn u64s(v: &Value) -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect()
+    }
+
+    pub fn usizes(v: &Value) -> Vec<usize> {
+        u64s(v).into_iter().map(|x| x as usize).collect()
+    }
+}

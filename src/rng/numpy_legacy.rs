@@ -121,37 +121,11 @@ fn keep_per_label<L: Eq + Hash>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
-
-    const NUMPY_FIXTURE: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/rng/numpy_mt19937.json"
-    );
-    const UNDERSAMPLE_FIXTURE: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/rng/mteb_undersample.json"
-    );
-
-    fn load(path: &str) -> Value {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
-
-    fn u64s(v: &Value) -> Vec<u64> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap())
-            .collect()
-    }
-
-    fn usizes(v: &Value) -> Vec<usize> {
-        u64s(v).into_iter().map(|x| x as usize).collect()
-    }
+    use crate::rng::fixture::{load, u64s, usizes};
 
     #[test]
     fn seeding_matches_get_state() {
-        let fixture = load(NUMPY_FIXTURE);
+        let fixture = load("numpy_mt19937.json");
         let expected = u64s(&fixture["state_after_seeding"]["key"]);
         let actual: Vec<u64> = Mt19937::from_seed(42)
             .state()
@@ -163,7 +137,7 @@ mod tests {
 
     #[test]
     fn raw_stream_matches() {
-        let fixture = load(NUMPY_FIXTURE);
+        let fixture = load("numpy_mt19937.json");
         let mut rs = RandomState::new(42);
         let actual: Vec<u64> = (0..20).map(|_| u64::from(rs.next_u32())).collect();
         assert_eq!(actual, u64s(&fixture["raw_u32"]["values"]));
@@ -172,7 +146,7 @@ mod tests {
     #[test]
     fn random_interval_matches_legacy_randint() {
         // Legacy randint(0, max + 1) uses random_interval's mask-and-reject on both widths.
-        let fixture = load(NUMPY_FIXTURE);
+        let fixture = load("numpy_mt19937.json");
         for case in fixture["bounded"].as_array().unwrap() {
             let max = case["max"].as_u64().unwrap();
             let expected = u64s(&case["values"]);
@@ -208,7 +182,7 @@ mod tests {
 
     #[test]
     fn shuffles_match() {
-        let fixture = load(NUMPY_FIXTURE);
+        let fixture = load("numpy_mt19937.json");
         for case in fixture["shuffles"].as_array().unwrap() {
             let n = case["n"].as_u64().unwrap() as usize;
             let mut x: Vec<usize> = (0..n).collect();
@@ -226,7 +200,7 @@ mod tests {
     }
 
     fn check_undersample_case(task: &str) {
-        let fixture = load(UNDERSAMPLE_FIXTURE);
+        let fixture = load("mteb_undersample.json");
         let case = fixture["cases"]
             .as_array()
             .unwrap()

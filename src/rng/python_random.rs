@@ -191,29 +191,8 @@ fn smallest_power_of_4_at_least(x: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::fixture::{load, u64s, usizes};
     use serde_json::Value;
-
-    const FIXTURE: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/rng/python_random.json"
-    );
-
-    fn load() -> Value {
-        let text = std::fs::read_to_string(FIXTURE).unwrap_or_else(|e| panic!("{FIXTURE}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
-
-    fn u64s(v: &Value) -> Vec<u64> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap())
-            .collect()
-    }
-
-    fn usizes(v: &Value) -> Vec<usize> {
-        u64s(v).into_iter().map(|x| x as usize).collect()
-    }
 
     fn as_usize(v: &Value) -> usize {
         v.as_u64().unwrap() as usize
@@ -230,7 +209,7 @@ mod tests {
 
     #[test]
     fn seeding_matches_getstate() {
-        let fixture = load();
+        let fixture = load("python_random.json");
         let state = &fixture["state_after_seeding"];
         let actual: Vec<u64> = Mt19937::from_key(&seed_key(42))
             .state()
@@ -253,7 +232,7 @@ mod tests {
 
     #[test]
     fn random_matches_repr() {
-        let fixture = load();
+        let fixture = load("python_random.json");
         let mut rng = PyRandom::new(42);
         for repr in fixture["random"]["repr"].as_array().unwrap() {
             let expected: f64 = repr.as_str().unwrap().parse().unwrap();
@@ -263,7 +242,7 @@ mod tests {
 
     #[test]
     fn getrandbits_matches() {
-        let fixture = load();
+        let fixture = load("python_random.json");
         let mut wide = PyRandom::new(42);
         let mut narrow = PyRandom::new(42);
         for draw in fixture["getrandbits"]["draws"].as_array().unwrap() {
@@ -281,7 +260,7 @@ mod tests {
 
     #[test]
     fn randbelow_matches() {
-        let fixture = load();
+        let fixture = load("python_random.json");
         let mut rng = PyRandom::new(42);
         for draw in fixture["randbelow"]["draws"].as_array().unwrap() {
             let n: u64 = draw["n"].as_str().unwrap().parse().unwrap();
@@ -292,7 +271,7 @@ mod tests {
 
     #[test]
     fn sample_matches_on_both_paths() {
-        let fixture = load();
+        let fixture = load("python_random.json");
         let cases = fixture["sample"].as_array().unwrap();
         for case in cases {
             let (n, k) = (as_usize(&case["n"]), as_usize(&case["k"]));
@@ -341,7 +320,7 @@ mod tests {
 
     #[test]
     fn choices_match() {
-        let fixture = load();
+        let fixture = load("python_random.json");
         let case = &fixture["choices"];
         let mut rng = PyRandom::new(42);
         let values = rng.choices(as_usize(&case["n"]), as_usize(&case["k"]));
@@ -355,7 +334,7 @@ mod tests {
     #[test]
     fn clustering_chain_matches() {
         // One generator draws MTEB's document subsample and then all ten bootstraps.
-        let fixture = load();
+        let fixture = load("python_random.json");
         let chain = &fixture["clustering_chain"];
         let mut rng = PyRandom::new(42);
         let m = as_usize(&chain["m"]);
