@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::data::DataOrigin;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -18,6 +19,9 @@ pub struct RunConfig {
     pub batch_size: usize,
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// `auto` (the local mirror for the tasks it holds, the hub for the rest), `local` or `hub`.
+    #[serde(default)]
+    pub data_source: DataOrigin,
     #[serde(default = "default_out")]
     pub output_dir: PathBuf,
 }

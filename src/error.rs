@@ -35,10 +35,34 @@ pub enum Error {
         line: usize,
         what: String,
     },
+    #[error("{path}: {at}: {what}")]
+    Record {
+        path: PathBuf,
+        /// `line 3`, `row 3` or `row 1, list item 3`.
+        at: String,
+        what: String,
+    },
+    #[error("{}", dataset_not_found(.dataset, .split, .looked))]
+    DatasetNotFound {
+        dataset: String,
+        split: String,
+        looked: Vec<String>,
+    },
+    #[error("{task}: {what}")]
+    Unsupported { task: String, what: String },
     #[error("{0}")]
     Hub(#[from] crate::hub::HubError),
     #[error("tensor computation failed: {0}")]
     Candle(#[from] candle_core::Error),
+}
+
+fn dataset_not_found(dataset: &str, split: &str, looked: &[String]) -> String {
+    let mut message = format!("split `{split}` of dataset {dataset} not found; looked in:");
+    for place in looked {
+        message.push_str("\n  - ");
+        message.push_str(place);
+    }
+    message
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -245,7 +245,7 @@ fn cache_root_from(
     home.map(|home| home.join(".cache").join("huggingface").join("hub"))
 }
 
-fn offline_from_env() -> bool {
+pub(crate) fn offline_from_env() -> bool {
     is_truthy(std::env::var("HF_HUB_OFFLINE").ok().as_deref())
 }
 
@@ -306,7 +306,7 @@ fn looks_like_path(name: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Name validation
 
-fn check_repo_id(repo_id: &str) -> Result<(), String> {
+pub(crate) fn check_repo_id(repo_id: &str) -> Result<(), String> {
     if repo_id.is_empty() {
         return Err("empty repo id".into());
     }
@@ -347,7 +347,7 @@ fn check_name_part(part: &str) -> Result<(), String> {
 }
 
 /// The revision becomes a path below `refs/`, so anything that could step outside it is refused.
-fn check_revision(revision: &str) -> Result<(), String> {
+pub(crate) fn check_revision(revision: &str) -> Result<(), String> {
     if revision.is_empty() {
         return Err("empty revision after `@`".into());
     }
@@ -359,12 +359,12 @@ fn check_revision(revision: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_commit_sha(revision: &str) -> bool {
+pub(crate) fn is_commit_sha(revision: &str) -> bool {
     revision.len() == 40 && revision.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Refs name a snapshot folder, so their content must be a plain token, never a path.
-fn is_plain_sha(content: &str) -> bool {
+pub(crate) fn is_plain_sha(content: &str) -> bool {
     !content.is_empty() && content.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
@@ -408,7 +408,7 @@ fn cache_miss(path: &Path) -> CacheLookup {
 }
 
 /// The commit sha a ref file points at, or `None` when there is no such ref.
-fn read_ref(refs: &Path) -> Result<Option<String>, HubError> {
+pub(crate) fn read_ref(refs: &Path) -> Result<Option<String>, HubError> {
     let content = match std::fs::read_to_string(refs) {
         Ok(content) => content,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -452,7 +452,7 @@ fn fetch_repo_info(root: &Path, id: &HubModelId) -> Result<(Api, RepoInfo), Stri
     Ok((api, info))
 }
 
-fn build_api(root: &Path) -> Result<Api, hf_hub::api::sync::ApiError> {
+pub(crate) fn build_api(root: &Path) -> Result<Api, hf_hub::api::sync::ApiError> {
     let mut builder = ApiBuilder::from_cache(Cache::new(root.to_path_buf()))
         .with_progress(std::io::stderr().is_terminal());
     // hf-hub 0.5 reads neither variable itself when given an explicit cache.

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use leafbench::config::RunConfig;
+use leafbench::data::DataOrigin;
 use leafbench::hub::{resolve_model, ResolveOptions};
 use leafbench::report::published::Published;
 use leafbench::run::RunOptions;
@@ -63,27 +64,9 @@ enum Command {
     /// Evaluate models on tasks as a run configuration says; writes MTEB result files and
     /// prints each task's score next to the published one.
     #[command(
-        after_help = "Example:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite"
+        after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub"
     )]
-    Run {
-        /// Run configuration (YAML): models, tasks, batch_size, data_dir, output_dir.
-        config: PathBuf,
-        /// Recompute results that already exist (they are reused otherwise).
-        #[arg(long)]
-        overwrite: bool,
-        /// Never download; use local folders and the Hugging Face cache only.
-        #[arg(long)]
-        offline: bool,
-        /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
-        #[arg(long)]
-        tasks_dir: Option<PathBuf>,
-        /// Hide progress bars.
-        #[arg(long)]
-        quiet: bool,
-        /// Also write the summary table as Markdown to this file.
-        #[arg(long)]
-        markdown: Option<PathBuf>,
-    },
+    Run(RunArgs),
     /// List the task definitions, optionally of one type.
     #[command(after_help = "Example:\n  leafbench tasks --type STS")]
     Tasks {
@@ -251,26 +234,54 @@ fn parity_check(
     })
 }
 
-fn run_config(
-    config: &Path,
+/// `leafbench run` options; `--data-dir` and `--data-source` override the configuration.
+#[derive(Args)]
+struct RunArgs {
+    /// Run configuration (YAML): models, tasks, batch_size, data_dir, data_source, output_dir.
+    config: PathBuf,
+    /// Recompute results that already exist (they are reused otherwise).
+    #[arg(long)]
     overwrite: bool,
+    /// Never download; use local folders and the Hugging Face cache only.
+    #[arg(long)]
     offline: bool,
-    tasks_dir: Option<&Path>,
+    /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
+    #[arg(long)]
+    tasks_dir: Option<PathBuf>,
+    /// Local mirror of MTEB data (default: the config's data_dir, else LEAFBENCH_DATA_DIR,
+    /// else ../shared/data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// auto: the local mirror for the tasks it holds, the task's Hugging Face dataset (cache,
+    /// then download) for the rest; local or hub: only that source.
+    #[arg(long, value_enum)]
+    data_source: Option<DataOrigin>,
+    /// Hide progress bars.
+    #[arg(long)]
     quiet: bool,
-    markdown: Option<&Path>,
-) -> Result<ExitCode> {
-    let cfg = RunConfig::load(config)?;
+    /// Also write the summary table as Markdown to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+fn run_config(args: &RunArgs) -> Result<ExitCode> {
+    let mut cfg = RunConfig::load(&args.config)?;
+    if let Some(dir) = &args.data_dir {
+        cfg.data_dir = Some(dir.clone());
+    }
+    if let Some(source) = args.data_source {
+        cfg.data_source = source;
+    }
+    let markdown = args.markdown.as_deref();
     if let Some(md) = markdown {
         leafbench::output::check_writable(md)?;
     }
-    let tasks_dir = tasks_dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(Registry::default_dir);
+    let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
     let registry = Registry::load(&tasks_dir)?;
     let opts = RunOptions {
-        overwrite,
-        offline,
-        progress: !quiet,
+        overwrite: args.overwrite,
+        offline: args.offline,
+        progress: !args.quiet,
     };
     let rows = leafbench::run::run(&cfg, &registry, &opts)?;
     let published = Published::load(&Published::default_path())?;
@@ -357,21 +368,7 @@ fn main() -> ExitCode {
             max_abs_diff,
         } => parity_check(model, texts, reference, *min_cosine, *max_abs_diff),
         Command::Download { model, offline } => download(model, *offline),
-        Command::Run {
-            config,
-            overwrite,
-            offline,
-            tasks_dir,
-            quiet,
-            markdown,
-        } => run_config(
-            config,
-            *overwrite,
-            *offline,
-            tasks_dir.as_deref(),
-            *quiet,
-            markdown.as_deref(),
-        ),
+        Command::Run(args) => run_config(args),
         Command::Tasks {
             task_type,
             tasks_dir,

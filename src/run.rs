@@ -2,11 +2,10 @@
 //! an MTEB result file. Files are written whole or not at all, so an interrupted run resumes
 //! by skipping what is already there.
 
-use std::path::Path;
 use std::time::Instant;
 
 use crate::config::{ModelEntry, RunConfig};
-use crate::data::local;
+use crate::data::{local, typed, DataSource};
 use crate::embeddings::Embeddings;
 use crate::encoder::{EncodeOptions, Encoder, Role};
 use crate::error::{Error, Result};
@@ -76,10 +75,14 @@ impl ModelEncoders {
 
 pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<Vec<RunRow>> {
     let tasks = select_tasks(registry, &config.tasks)?;
-    let data_dir = config
-        .data_dir
-        .clone()
-        .unwrap_or_else(local::default_data_dir);
+    let data = DataSource {
+        origin: config.data_source,
+        data_dir: config
+            .data_dir
+            .clone()
+            .unwrap_or_else(local::default_data_dir),
+        hub: ResolveOptions::from_env(opts.offline),
+    };
     let encode_opts = EncodeOptions {
         batch_size: config.batch_size,
         progress: opts.progress,
@@ -103,7 +106,7 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
                 }
                 let model = encoders.as_ref().expect("just loaded");
                 let start = Instant::now();
-                let scores = evaluate_task(task, model, &data_dir, &encode_opts)?;
+                let scores = evaluate_task(task, model, &data, &encode_opts)?;
                 let result = TaskResult::new(task, scores, start.elapsed().as_secs_f64());
                 result.save(&path)?;
                 (result, false)
@@ -137,24 +140,36 @@ fn select_tasks<'a>(registry: &'a Registry, names: &[String]) -> Result<Vec<&'a 
 pub fn evaluate_task(
     task: &TaskSpec,
     model: &ModelEncoders,
-    data_dir: &Path,
+    data: &DataSource,
     opts: &EncodeOptions,
 ) -> Result<Vec<(String, Scores)>> {
+    if matches!(
+        task.kind,
+        TaskKind::Clustering(_) | TaskKind::Reranking(_) | TaskKind::Retrieval(_)
+    ) {
+        return Err(Error::Unsupported {
+            task: task.name.clone(),
+            what: format!(
+                "{} tasks cannot be evaluated by this version of leafbench yet",
+                task.type_name()
+            ),
+        });
+    }
     task.eval_splits
         .iter()
         .map(|split| {
-            let file = local::split_file(data_dir, task, split)?;
+            let records = data.load_split(task, split)?;
             let scores = match &task.kind {
                 TaskKind::Sts(params) => {
-                    let data = local::load_sts(&file)?;
+                    let data = typed::sts_split(&records)?;
                     let e1 = model.encode(&data.sentence1, Role::Plain, opts)?;
                     let e2 = model.encode(&data.sentence2, Role::Plain, opts)?;
                     sts::evaluate(&data, &e1, &e2, params)
                 }
                 TaskKind::Classification(params) => {
-                    let train_file = local::split_file(data_dir, task, &params.train_split)?;
-                    let train = local::load_labelled(&train_file)?;
-                    let test = local::load_labelled(&file)?;
+                    let train =
+                        typed::labelled_split(&data.load_split(task, &params.train_split)?)?;
+                    let test = typed::labelled_split(&records)?;
                     let exps = classification::experiments(&train, params);
                     let needed: Vec<String> = exps
                         .needed
@@ -163,15 +178,16 @@ pub fn evaluate_task(
                         .collect();
                     let needed_emb = model.encode(&needed, Role::Plain, opts)?;
                     let test_emb = model.encode(&test.texts, Role::Plain, opts)?;
-                    classification::evaluate(&file, &train, &exps, &needed_emb, &test, &test_emb)?
+                    let origin = records.origin();
+                    classification::evaluate(origin, &train, &exps, &needed_emb, &test, &test_emb)?
                 }
                 TaskKind::PairClassification(_) => {
-                    let data = local::load_pair_classification(&file)?;
+                    let data = typed::pair_classification_split(records)?;
                     let (e1, e2) = encode_pairs(model, &data.sentence1, &data.sentence2, opts)?;
                     pair_classification::evaluate(&data, &e1, &e2)
                 }
                 TaskKind::Summarization(params) => {
-                    let rows = local::load_summarization(&file)?;
+                    let rows = typed::summarization_split(&records)?;
                     let human: Vec<String> = rows
                         .iter()
                         .flat_map(|r| r.human_summaries.clone())
@@ -184,14 +200,8 @@ pub fn evaluate_task(
                     let em = model.encode(&machine, Role::Plain, opts)?;
                     summarization::evaluate(&rows, &eh, &em, params)
                 }
-                other => {
-                    return Err(Error::invalid(
-                        &file,
-                        format!(
-                            "{} tasks cannot be evaluated by this version of leafbench yet",
-                            other.type_name()
-                        ),
-                    ))
+                TaskKind::Clustering(_) | TaskKind::Reranking(_) | TaskKind::Retrieval(_) => {
+                    unreachable!("rejected before loading data")
                 }
             };
             Ok((split.clone(), scores))

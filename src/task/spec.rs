@@ -2,6 +2,7 @@
 //! number is the task's main score. The fields mirror MTEB's task metadata; each task type's
 //! quirks are typed parameters, so adding a task of a known type is adding a YAML file.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::de::IgnoredAny;
@@ -38,6 +39,18 @@ pub struct DatasetRef {
     /// MTEB's `hf_subset`; `default` for single-subset datasets.
     #[serde(default = "default_subset")]
     pub subset: String,
+    /// MTEB's "fast loading": the repo's `default` config holds every subset, told apart by
+    /// a `lang` column, instead of one config per subset.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fast_loading: bool,
+    /// Columns renamed after loading from the hub (old name → MTEB's name), as the task's
+    /// MTEB `dataset_transform` does. The local mirror already uses MTEB's names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rename_columns: BTreeMap<String, String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 fn default_subset() -> String {

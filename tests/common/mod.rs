@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: fixture paths, folder copies, running the CLI.
 #![allow(dead_code)]
 
+pub mod fake_hub;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -47,15 +49,32 @@ pub fn leafbench(args: &[&str]) -> Output {
 
 pub fn leafbench_with_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leafbench"));
-    // The caller's own cache settings must not leak into a test's cache layout.
+    cmd.env("HF_HUB_OFFLINE", "1");
+    isolated(&mut cmd, args, env)
+        .output()
+        .expect("leafbench runs")
+}
+
+/// Runs leafbench with downloads allowed, from `endpoint` only (a [`fake_hub::FakeHub`]).
+pub fn leafbench_from_endpoint(args: &[&str], endpoint: &str, env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leafbench"));
+    cmd.env_remove("HF_HUB_OFFLINE")
+        .env("HF_ENDPOINT", endpoint);
+    isolated(&mut cmd, args, env)
+        .output()
+        .expect("leafbench runs")
+}
+
+/// The caller's own cache settings must not leak into a test's cache layout.
+fn isolated<'c>(cmd: &'c mut Command, args: &[&str], env: &[(&str, &Path)]) -> &'c mut Command {
     cmd.args(args)
-        .env("HF_HUB_OFFLINE", "1")
         .env_remove("HF_HUB_CACHE")
-        .env_remove("HF_HOME");
+        .env_remove("HF_HOME")
+        .env_remove("HF_TOKEN");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("leafbench runs")
+    cmd
 }
 
 pub fn stderr(out: &Output) -> String {

@@ -1,0 +1,84 @@
+//! Where a run reads each task's data: the local mirror when it holds the task, else the
+//! task's Hugging Face dataset at its pinned revision (cache first, then download).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::hf::{split_files, HubDataset};
+use super::records::SplitRecords;
+use super::{jsonl, local, parquet};
+use crate::error::Result;
+use crate::hub::ResolveOptions;
+use crate::task::TaskSpec;
+
+/// Which source a run may use (`data_source:` in a run configuration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DataOrigin {
+    /// The local mirror for the tasks it holds, the hub for the others.
+    #[default]
+    Auto,
+    /// Only the local mirror.
+    Local,
+    /// Only the tasks' Hugging Face datasets (cache, then download unless offline).
+    Hub,
+}
+
+#[derive(Debug, Clone)]
+pub struct DataSource {
+    pub origin: DataOrigin,
+    pub data_dir: PathBuf,
+    pub hub: ResolveOptions,
+}
+
+impl DataSource {
+    /// The records of `split` of `task`, with MTEB's column names.
+    pub fn load_split(&self, task: &TaskSpec, split: &str) -> Result<SplitRecords> {
+        let local = match self.origin {
+            DataOrigin::Auto => local::holds_task(&self.data_dir, task),
+            DataOrigin::Local => true,
+            DataOrigin::Hub => false,
+        };
+        if local {
+            let path = local::split_file(&self.data_dir, task, split)?;
+            read_files(vec![path])
+        } else {
+            load_hub_split(task, split, &self.hub)
+        }
+    }
+}
+
+/// A split from the hub, after the subset filter and renames MTEB applies on loading.
+pub fn load_hub_split(task: &TaskSpec, split: &str, opts: &ResolveOptions) -> Result<SplitRecords> {
+    let files = split_files(&HubDataset::of(&task.dataset), split, opts)?;
+    let mut records = read_files(files)?;
+    if task.dataset.fast_loading {
+        records.keep_where("lang", &task.dataset.subset)?;
+    }
+    let renames: Vec<(String, String)> = task
+        .dataset
+        .rename_columns
+        .iter()
+        .map(|(from, to)| (from.clone(), to.clone()))
+        .collect();
+    records.rename(&renames);
+    Ok(records)
+}
+
+/// The records of `files`, concatenated in order.
+fn read_files(files: Vec<PathBuf>) -> Result<SplitRecords> {
+    let mut records = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        records.extend(read_file(path, i)?);
+    }
+    Ok(SplitRecords { files, records })
+}
+
+fn read_file(path: &Path, index: usize) -> Result<Vec<super::records::Record>> {
+    if path.extension().is_some_and(|e| e == "parquet") {
+        parquet::read_records(path, index)
+    } else {
+        jsonl::read_records(path, index)
+    }
+}

@@ -1,0 +1,405 @@
+//! Task data read from the Hugging Face cache: the test rewrites four tasks of `../shared/data`
+//! into their hub repos' layouts and formats (Parquet with and without a dataset card,
+//! gzipped JSON, a fast-loading config with a `lang` column, MTEB's original column names)
+//! inside a cache at the tasks' pinned revisions, then checks that `leafbench run` from that
+//! cache gives exactly the scores it gives from the local mirror.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use common::fake_hub::{FakeHub, FakeRepo};
+
+const TASKS: [&str; 4] = [
+    "STS17",
+    "TwitterURLCorpus",
+    "SIB200Classification",
+    "SummEvalSummarization.v2",
+];
+
+/// SIB200's topics, sorted: their positions are the integer labels of the mirror.
+const SIB200_TOPICS: [&str; 7] = [
+    "entertainment",
+    "geography",
+    "health",
+    "politics",
+    "science/technology",
+    "sports",
+    "travel",
+];
+
+fn shared_data() -> PathBuf {
+    std::env::var_os("LEAFBENCH_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+}
+
+fn mirror_rows(rel: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(shared_data().join(rel)).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn strings(rows: &[Value], key: &str) -> Vec<String> {
+    rows.iter()
+        .map(|r| r[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn floats(rows: &[Value], key: &str) -> Vec<f64> {
+    rows.iter().map(|r| r[key].as_f64().unwrap()).collect()
+}
+
+fn string_lists(rows: &[Value], key: &str) -> Series {
+    let lists: Vec<Series> = rows
+        .iter()
+        .map(|r| {
+            let items: Vec<&str> = r[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            Series::new("".into(), items)
+        })
+        .collect();
+    Series::new(key.into(), lists)
+}
+
+fn float_lists(rows: &[Value], key: &str) -> Series {
+    let lists: Vec<Series> = rows
+        .iter()
+        .map(|r| {
+            let items: Vec<f64> = r[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            Series::new("".into(), items)
+        })
+        .collect();
+    Series::new(key.into(), lists)
+}
+
+/// Dataset repo files at their pinned revisions, to be laid out as a Hugging Face cache or
+/// served by a fake hub.
+#[derive(Default)]
+struct HubFiles {
+    /// (repo, revision) → file → bytes.
+    repos: BTreeMap<(String, String), BTreeMap<String, Vec<u8>>>,
+}
+
+impl HubFiles {
+    fn put(&mut self, repo: &str, revision: &str, file: &str, bytes: &[u8]) {
+        self.repos
+            .entry((repo.to_string(), revision.to_string()))
+            .or_default()
+            .insert(file.to_string(), bytes.to_vec());
+    }
+
+    fn put_parquet(&mut self, repo: &str, revision: &str, file: &str, mut frame: DataFrame) {
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes).finish(&mut frame).unwrap();
+        self.put(repo, revision, file, &bytes);
+    }
+
+    /// A cache in the layout `huggingface_hub` writes: snapshot files are symlinks into
+    /// `blobs/`, and `refs/main` names the snapshot.
+    fn install(&self) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        for (n, ((repo, revision), files)) in self.repos.iter().enumerate() {
+            let repo_dir = root
+                .path()
+                .join(format!("datasets--{}", repo.replace('/', "--")));
+            for (i, (file, bytes)) in files.iter().enumerate() {
+                let blob = repo_dir.join("blobs").join(format!("{n:020x}{i:020x}"));
+                std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+                std::fs::write(&blob, bytes).unwrap();
+                let link = repo_dir.join("snapshots").join(revision).join(file);
+                std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+                std::os::unix::fs::symlink(&blob, &link).unwrap();
+            }
+            std::fs::create_dir_all(repo_dir.join("refs")).unwrap();
+            std::fs::write(repo_dir.join("refs/main"), revision).unwrap();
+        }
+        root
+    }
+
+    fn serve(&self) -> FakeHub {
+        let repos = self
+            .repos
+            .iter()
+            .map(|((repo, sha), files)| FakeRepo {
+                url_prefix: "datasets/",
+                repo: repo.clone(),
+                sha: sha.clone(),
+                files: files.clone(),
+            })
+            .collect();
+        FakeHub::start(repos)
+    }
+}
+
+/// The dataset repo and revision a task file pins.
+fn pinned(task: &str) -> (String, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tasks/{task}.yaml"));
+    let spec = leafbench::task::TaskSpec::load(&path).unwrap();
+    (spec.dataset.path, spec.dataset.revision)
+}
+
+/// STS17 as MTEB's fast-loading repo stores it: one `default` config holding every language
+/// pair, with a `lang` column; the other pairs must be filtered out.
+fn put_sts17(hub: &mut HubFiles) {
+    let (repo, rev) = pinned("STS17");
+    let en = mirror_rows("STS17/en-en/test.jsonl");
+    let mut s1 = strings(&en, "sentence1");
+    let mut s2 = strings(&en, "sentence2");
+    let mut score = floats(&en, "score");
+    let mut lang = vec!["en-en".to_string(); en.len()];
+    for i in 0..40 {
+        s1.insert(2 * i, format!("frase {i}"));
+        s2.insert(2 * i, format!("otra frase {}", i * 7 % 13));
+        score.insert(2 * i, (i % 6) as f64);
+        lang.insert(2 * i, "es-es".into());
+    }
+    let frame =
+        df!("sentence1" => s1, "sentence2" => s2, "score" => score, "lang" => lang).unwrap();
+    let card = "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n    path: test/*.parquet\n---\n";
+    hub.put(&repo, &rev, "README.md", card.as_bytes());
+    hub.put_parquet(&repo, &rev, "test/0000.parquet", frame);
+}
+
+/// TwitterURLCorpus as its pinned revision stores it: `test.json.gz`, one row of lists under
+/// the original names `sent1`, `sent2`, `labels`; no dataset card.
+fn put_twitter_url(hub: &mut HubFiles) {
+    let (repo, rev) = pinned("TwitterURLCorpus");
+    let rows = mirror_rows("TwitterURLCorpus/test.jsonl");
+    let row = serde_json::json!({
+        "sent1": strings(&rows, "sentence1"),
+        "sent2": strings(&rows, "sentence2"),
+        "labels": rows.iter().map(|r| r["label"].clone()).collect::<Vec<_>>(),
+    });
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    writeln!(gz, "{row}").unwrap();
+    hub.put(&repo, &rev, "test.json.gz", &gz.finish().unwrap());
+}
+
+/// SIB200 with one config per language declared in the card, topic names in `category`
+/// (renamed to `label`) and an extra `index_id` column.
+fn put_sib200(hub: &mut HubFiles) {
+    let (repo, rev) = pinned("SIB200Classification");
+    let mut card = String::from("---\nconfigs:\n");
+    for config in ["eng_Latn", "fra_Latn"] {
+        card += &format!("- config_name: {config}\n  data_files:\n");
+        for split in ["train", "validation", "test"] {
+            card += &format!("  - split: {split}\n    path: {config}/{split}-*\n");
+        }
+    }
+    card += "---\n# SIB-200\n";
+    hub.put(&repo, &rev, "README.md", card.as_bytes());
+    for split in ["train", "validation", "test"] {
+        let rows = mirror_rows(&format!("SIB200Classification/eng_Latn/{split}.jsonl"));
+        let category: Vec<&str> = rows
+            .iter()
+            .map(|r| SIB200_TOPICS[r["label"].as_u64().unwrap() as usize])
+            .collect();
+        let ids: Vec<i64> = (0..rows.len() as i64).collect();
+        let frame =
+            df!("index_id" => ids, "category" => category, "text" => strings(&rows, "text"))
+                .unwrap();
+        hub.put_parquet(
+            &repo,
+            &rev,
+            &format!("eng_Latn/{split}-00000-of-00001.parquet"),
+            frame,
+        );
+    }
+}
+
+/// SummEval as sharded Parquet without a card (`data/test-00000-of-00001.parquet`).
+fn put_summeval(hub: &mut HubFiles) {
+    let (repo, rev) = pinned("SummEvalSummarization.v2");
+    let rows = mirror_rows("SummEvalSummarization.v2/test.jsonl");
+    let mut frame = df!("text" => strings(&rows, "text")).unwrap();
+    for column in [
+        string_lists(&rows, "human_summaries"),
+        string_lists(&rows, "machine_summaries"),
+        float_lists(&rows, "relevance"),
+    ] {
+        frame.with_column(column.into()).unwrap();
+    }
+    hub.put_parquet(&repo, &rev, "data/test-00000-of-00001.parquet", frame);
+}
+
+fn all_tasks() -> HubFiles {
+    let mut hub = HubFiles::default();
+    put_sts17(&mut hub);
+    put_twitter_url(&mut hub);
+    put_sib200(&mut hub);
+    put_summeval(&mut hub);
+    hub
+}
+
+/// Writes a run configuration of the fixture model on `tasks`, reading data from `source`
+/// with `../shared/data` as the local mirror.
+fn config(work: &Path, source: &str, tasks: &[&str]) -> PathBuf {
+    config_with_mirror(work, source, tasks, &shared_data())
+}
+
+fn config_with_mirror(work: &Path, source: &str, tasks: &[&str], mirror: &Path) -> PathBuf {
+    let config = format!(
+        "models:\n  - name: me/tiny\n    path: {}\ntasks: [{}]\ndata_dir: {}\ndata_source: {source}\noutput_dir: results-{source}\n",
+        common::fixture_model("leaf_mt").display(),
+        tasks.join(", "),
+        mirror.display(),
+    );
+    let path = work.join(format!("{source}.yaml"));
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// Runs offline with `cache` as the Hugging Face cache.
+fn run(work: &Path, source: &str, cache: &Path, tasks: &[&str]) -> std::process::Output {
+    let path = config(work, source, tasks);
+    common::leafbench_with_env(
+        &["run", path.to_str().unwrap(), "--quiet"],
+        &[("HF_HUB_CACHE", cache)],
+    )
+}
+
+fn scores(work: &Path, source: &str, task: &str) -> Value {
+    let path = work.join(format!("results-{source}/me__tiny/main/{task}.json"));
+    let result: Value = serde_json::from_reader(File::open(&path).unwrap()).unwrap();
+    result["scores"].clone()
+}
+
+#[test]
+fn hub_cache_gives_the_same_scores_as_the_local_mirror() {
+    let cache = all_tasks().install();
+    let work = tempfile::tempdir().unwrap();
+    for source in ["local", "hub"] {
+        let out = run(work.path(), source, cache.path(), &TASKS);
+        assert!(out.status.success(), "{source}: {}", common::stderr(&out));
+    }
+    // `auto` falls back to the hub for tasks the mirror does not hold.
+    let empty_mirror = work.path().join("empty-mirror");
+    std::fs::create_dir_all(&empty_mirror).unwrap();
+    let auto = config_with_mirror(work.path(), "auto", &TASKS, &empty_mirror);
+    let out = common::leafbench_with_env(
+        &["run", auto.to_str().unwrap(), "--quiet"],
+        &[("HF_HUB_CACHE", cache.path())],
+    );
+    assert!(out.status.success(), "auto: {}", common::stderr(&out));
+    for task in TASKS {
+        let local = scores(work.path(), "local", task);
+        assert!(
+            local["test"][0]["main_score"].is_number(),
+            "{task}: {local}"
+        );
+        for source in ["hub", "auto"] {
+            let other = scores(work.path(), source, task);
+            assert_eq!(local, other, "{task}: the {source} data scored differently");
+        }
+    }
+}
+
+#[test]
+fn missing_hub_data_offline_names_the_dataset_and_every_place_looked() {
+    let cache = HubFiles::default().install();
+    let work = tempfile::tempdir().unwrap();
+    let out = run(work.path(), "hub", cache.path(), &["TwitterURLCorpus"]);
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    let (repo, rev) = pinned("TwitterURLCorpus");
+    for part in [
+        "split `test` of dataset".to_string(),
+        format!("{repo}@{rev}"),
+        format!("datasets--{}", repo.replace('/', "--")),
+        "offline".to_string(),
+    ] {
+        assert!(err.contains(&part), "error should mention `{part}`:\n{err}");
+    }
+}
+
+#[test]
+fn bad_hub_rows_are_named_by_file_and_row() {
+    let mut hub = HubFiles::default();
+    let (repo, rev) = pinned("STS17");
+    let frame = df!(
+        "sentence1" => ["a", "b"],
+        "sentence2" => ["c", "d"],
+        "score" => ["1.0", "high"],
+        "lang" => ["en-en", "en-en"],
+    )
+    .unwrap();
+    hub.put_parquet(&repo, &rev, "data/test-00000-of-00001.parquet", frame);
+    let cache = hub.install();
+    let work = tempfile::tempdir().unwrap();
+    let out = run(work.path(), "hub", cache.path(), &["STS17"]);
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    for part in [
+        "test-00000-of-00001.parquet",
+        "row 1",
+        "invalid type: string \"1.0\", expected f64",
+    ] {
+        assert!(err.contains(part), "error should mention `{part}`:\n{err}");
+    }
+    assert!(!work
+        .path()
+        .join("results-hub/me__tiny/main/STS17.json")
+        .exists());
+}
+
+#[test]
+fn hub_data_is_downloaded_into_the_cache_once() {
+    let hub = all_tasks().serve();
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let path = config(work.path(), "hub", &TASKS);
+    let args = ["run", path.to_str().unwrap(), "--quiet"];
+    let env = [("HF_HUB_CACHE", cache.path())];
+    let out = common::leafbench_from_endpoint(&args, &hub.endpoint, &env);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let served = hub.served();
+    assert!(
+        served
+            .iter()
+            .any(|p| p.ends_with("/eng_Latn/test-00000-of-00001.parquet")),
+        "{served:?}"
+    );
+    // Only the subset that is evaluated is fetched.
+    assert!(!served.iter().any(|p| p.contains("fra_Latn")), "{served:?}");
+    let (repo, rev) = pinned("SummEvalSummarization.v2");
+    let snapshot = cache.path().join(format!(
+        "datasets--{}/snapshots/{rev}",
+        repo.replace('/', "--")
+    ));
+    assert!(snapshot.join("data/test-00000-of-00001.parquet").is_file());
+
+    // The same data scores as from the local mirror, and a second run needs no hub.
+    let local = run(work.path(), "local", cache.path(), &TASKS);
+    assert!(local.status.success(), "{}", common::stderr(&local));
+    for task in TASKS {
+        assert_eq!(
+            scores(work.path(), "local", task),
+            scores(work.path(), "hub", task),
+            "{task}"
+        );
+    }
+    let again = common::leafbench_with_env(&[&args[..], &["--overwrite"]].concat(), &env);
+    assert!(
+        again.status.success(),
+        "offline rerun: {}",
+        common::stderr(&again)
+    );
+}
