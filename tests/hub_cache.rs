@@ -99,3 +99,78 @@ fn offline_miss_lists_the_places_looked() {
         "{err}"
     );
 }
+
+/// Every file under `dir`, keyed by its `/`-separated path inside it.
+fn repo_files(dir: &Path, prefix: &str, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type().unwrap().is_dir() {
+            repo_files(&entry.path(), &format!("{name}/"), out);
+        } else {
+            out.insert(name, std::fs::read(entry.path()).unwrap());
+        }
+    }
+}
+
+#[test]
+fn a_model_missing_from_the_cache_is_downloaded_at_its_revision() {
+    let mut files = std::collections::BTreeMap::new();
+    repo_files(&common::fixture_model("leaf_mt"), "", &mut files);
+    // A file no sentence-transformers model needs is not fetched.
+    files.insert("onnx/model.onnx".into(), vec![0; 16]);
+    let hub = common::fake_hub::FakeHub::start(vec![common::fake_hub::FakeRepo {
+        url_prefix: "",
+        repo: "acme/tiny".into(),
+        sha: SHA.into(),
+        files,
+    }]);
+    let cache = tempfile::tempdir().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("e.npy");
+    let texts = common::fixtures().join("texts.txt");
+    let args = [
+        "embed",
+        "--model",
+        "acme/tiny@main",
+        "--input",
+        texts.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    let run =
+        common::leafbench_from_endpoint(&args, &hub.endpoint, &[("HF_HUB_CACHE", cache.path())]);
+    assert!(run.status.success(), "{}", common::stderr(&run));
+    let repo = cache.path().join("models--acme--tiny");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("refs/main"))
+            .unwrap()
+            .trim(),
+        SHA
+    );
+    let snapshot = repo.join("snapshots").join(SHA);
+    assert!(snapshot.join("2_Dense/model.safetensors").is_file());
+    assert!(!snapshot.join("onnx/model.onnx").exists());
+    assert!(
+        !hub.served().iter().any(|p| p.contains("onnx")),
+        "{:?}",
+        hub.served()
+    );
+
+    // The download gives the embeddings the fixture folder gives.
+    let direct = out_dir.path().join("direct.npy");
+    let from_folder = embed_from_cache(
+        common::fixture_model("leaf_mt").to_str().unwrap(),
+        &[],
+        &direct,
+    );
+    assert!(
+        from_folder.status.success(),
+        "{}",
+        common::stderr(&from_folder)
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&direct).unwrap()
+    );
+}
