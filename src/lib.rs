@@ -1,6 +1,7 @@
 //! leafbench: an MTEB-style evaluation harness for text-embedding models on candle.
 
 pub mod bench;
+pub mod bench_search;
 pub mod config;
 pub mod data;
 pub mod embeddings;
@@ -8,6 +9,7 @@ pub mod encoder;
 pub mod error;
 pub mod hub;
 pub mod learn;
+pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod parity;

@@ -104,6 +104,26 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
+    /// Time exact top-k search over a synthetic corpus of random embeddings (scoring and
+    /// merging only, no encoding) and report peak memory.
+    #[command(
+        after_help = "Example:\n  leafbench bench-search --docs 300000 --queries 1000 --dim 384"
+    )]
+    BenchSearch {
+        #[arg(long, default_value_t = 300_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 384)]
+        dim: usize,
+        /// Documents scored per matrix product (MTEB uses 50,000).
+        #[arg(long, default_value_t = 50_000)]
+        chunk: usize,
+        #[arg(long, default_value_t = 1_000)]
+        top_k: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Args)]
@@ -378,11 +398,33 @@ fn main() -> ExitCode {
             input,
             repeats,
         } => bench(model, input, *repeats),
+        Command::BenchSearch {
+            docs,
+            queries,
+            dim,
+            chunk,
+            top_k,
+            seed,
+        } => bench_search(&leafbench::bench_search::SearchShape {
+            docs: *docs,
+            queries: *queries,
+            dim: *dim,
+            chunk: (*chunk).max(1),
+            top_k: (*top_k).max(1),
+            seed: *seed,
+        }),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         ExitCode::from(2)
     })
+}
+
+/// Prints one JSON line, like `bench-encode`.
+fn bench_search(shape: &leafbench::bench_search::SearchShape) -> Result<ExitCode> {
+    let result = leafbench::bench_search::bench_search(shape)?;
+    println!("{}", serde_json::to_string(&result)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 // Encoding allocates and frees large activation buffers batch after batch; mimalloc keeps

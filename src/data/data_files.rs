@@ -16,7 +16,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 /// File extensions leafbench can read.
-pub const DATA_EXTENSIONS: [&str; 5] = [".parquet", ".jsonl", ".json", ".jsonl.gz", ".json.gz"];
+pub const DATA_EXTENSIONS: [&str; 6] = [
+    ".parquet",
+    ".jsonl",
+    ".json",
+    ".jsonl.gz",
+    ".json.gz",
+    ".tsv",
+];
 
 /// Characters that may separate a split keyword from the rest of a name.
 const SEPARATORS: &str = "-._ 0123456789";
@@ -71,6 +78,56 @@ pub fn split_data_files(
     }
     check_shards_complete(&chosen)?;
     Ok(chosen)
+}
+
+/// The split names `config` offers: those its card entry declares, else those the file-name
+/// conventions find. MTEB's retrieval loader asks for a split by name and, when a config has
+/// just one split (`corpus`, `queries`), takes that one whatever its name.
+pub fn split_names(
+    listing: &[String],
+    readme: Option<&str>,
+    config: &str,
+) -> Result<Vec<String>, String> {
+    let declared = match readme {
+        Some(text) => declared_configs(text)?,
+        None => Vec::new(),
+    };
+    let files: Vec<&str> = listing
+        .iter()
+        .map(String::as_str)
+        .filter(|f| is_candidate(f))
+        .collect();
+    if !declared.is_empty() {
+        let chosen = pick_config(&declared, config)?;
+        return Ok(match &chosen.data_files {
+            Some(DataFilesField::PerSplit(items)) => {
+                let mut names: Vec<String> = Vec::new();
+                for item in items {
+                    if !names.contains(&item.split) {
+                        names.push(item.split.clone());
+                    }
+                }
+                names
+            }
+            Some(DataFilesField::Map(map)) => map.keys().cloned().collect(),
+            _ => vec!["train".to_string()],
+        });
+    }
+    let sharded: Vec<String> = files
+        .iter()
+        .filter_map(|f| sharded_split_name(f).map(str::to_string))
+        .collect();
+    if !sharded.is_empty() {
+        let mut names = sharded;
+        names.sort();
+        names.dedup();
+        return Ok(names);
+    }
+    Ok(DEFAULT_SPLITS
+        .iter()
+        .filter(|s| undeclared_split_files(&files, config, s).is_ok_and(|f| !f.is_empty()))
+        .map(|s| s.to_string())
+        .collect())
 }
 
 pub fn has_data_extension(file: &str) -> bool {
@@ -618,8 +675,29 @@ mod tests {
     }
 
     #[test]
+    fn split_names_of_a_config() {
+        let readme = "---\nconfigs:\n- config_name: corpus\n  data_files:\n  - split: corpus\n    path: corpus.jsonl\n\
+            - config_name: default\n  data_files:\n  - split: test\n    path: qrels/test.tsv\n  - split: dev\n    path: qrels/dev.tsv\n---\n";
+        let files = listing(&["corpus.jsonl", "qrels/test.tsv", "qrels/dev.tsv"]);
+        assert_eq!(
+            split_names(&files, Some(readme), "corpus").unwrap(),
+            ["corpus"]
+        );
+        assert_eq!(
+            split_names(&files, Some(readme), "default").unwrap(),
+            ["test", "dev"]
+        );
+        let plain = listing(&["test.jsonl", "train.jsonl"]);
+        assert_eq!(
+            split_names(&plain, None, "default").unwrap(),
+            ["train", "test"]
+        );
+    }
+
+    #[test]
     fn unreadable_formats_and_missing_shards_are_errors() {
         let csv = listing(&["test.csv"]);
+        assert!(has_data_extension("qrels/test.tsv"));
         let err = split_data_files(&csv, None, "default", "test").unwrap_err();
         assert!(err.contains("stored as `test.csv`"), "{err}");
         let partial = listing(&[

@@ -9,7 +9,7 @@ use hf_hub::api::sync::ApiRepo;
 use hf_hub::{Cache, Repo, RepoType};
 use tracing::info;
 
-use super::data_files::split_data_files;
+use super::data_files::{split_data_files, split_names};
 use crate::error::{Error, Result};
 use crate::hub::{
     build_api, check_repo_id, check_revision, default_cache_root, is_commit_sha, is_plain_sha,
@@ -25,6 +25,9 @@ pub struct HubDataset {
     pub repo: String,
     pub revision: String,
     pub config: String,
+    /// When the config lacks the requested split but has exactly one, read that one (MTEB's
+    /// retrieval loader does this for the `corpus` and `queries` configs).
+    pub take_only_split: bool,
 }
 
 impl HubDataset {
@@ -40,6 +43,33 @@ impl HubDataset {
             repo: dataset.path.clone(),
             revision: dataset.revision.to_ascii_lowercase(),
             config: config.to_string(),
+            take_only_split: false,
+        }
+    }
+
+    /// Another config of the same repo and revision.
+    pub fn with_config(&self, config: &str, take_only_split: bool) -> Self {
+        Self {
+            config: config.to_string(),
+            take_only_split,
+            ..self.clone()
+        }
+    }
+
+    /// The repo files holding `split` (or the config's only split, where allowed).
+    fn files_of(
+        &self,
+        listing: &[String],
+        card: Option<&str>,
+        split: &str,
+    ) -> std::result::Result<Vec<String>, String> {
+        let found = split_data_files(listing, card, &self.config, split);
+        if found.is_ok() || !self.take_only_split {
+            return found;
+        }
+        match split_names(listing, card, &self.config)?.as_slice() {
+            [only] => split_data_files(listing, card, &self.config, only),
+            _ => found,
         }
     }
 
@@ -199,7 +229,8 @@ fn download_split_files(
     } else {
         None
     };
-    let files = split_data_files(&listing, card.as_deref(), &dataset.config, split)
+    let files = dataset
+        .files_of(&listing, card.as_deref(), split)
         .map_err(|why| failed(&why))?;
     info!(
         "downloading {} split {split}: {} files into {}",
@@ -234,6 +265,7 @@ mod tests {
             repo: "mteb/tiny".into(),
             revision: revision.into(),
             config: config.into(),
+            take_only_split: false,
         }
     }
 

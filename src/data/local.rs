@@ -18,18 +18,30 @@ pub fn holds_task(data_dir: &Path, task: &TaskSpec) -> bool {
     data_dir.join(&task.name).is_dir()
 }
 
+/// The folder of `task`: `<data>/<Task>`, or `<data>/<Task>/<subset>` for a subset other
+/// than `default`.
+pub fn task_dir(data_dir: &Path, task: &TaskSpec) -> PathBuf {
+    let dir = data_dir.join(&task.name);
+    if task.dataset.subset == "default" {
+        dir
+    } else {
+        dir.join(&task.dataset.subset)
+    }
+}
+
 /// The file holding `split` of `task`, which must exist.
 pub fn split_file(data_dir: &Path, task: &TaskSpec, split: &str) -> Result<PathBuf> {
-    let mut dir = data_dir.join(&task.name);
-    if task.dataset.subset != "default" {
-        dir = dir.join(&task.dataset.subset);
-    }
-    let path = dir.join(format!("{split}.jsonl"));
+    existing_file(&task_dir(data_dir, task), &format!("{split}.jsonl"), task)
+}
+
+/// `dir/rel`, which must exist.
+pub fn existing_file(dir: &Path, rel: &str, task: &TaskSpec) -> Result<PathBuf> {
+    let path = dir.join(rel);
     if !path.is_file() {
         return Err(Error::MissingFile {
             path,
             what: format!(
-                "split `{split}` of {} (expected <data>/<Task>/[<subset>/]<split>.jsonl)",
+                "{rel} of {} (expected <data>/<Task>/[<subset>/]{rel})",
                 task.name
             ),
         });

@@ -8,7 +8,9 @@ pub mod jsonl;
 pub mod local;
 pub mod parquet;
 pub mod records;
+pub mod retrieval;
 pub mod source;
+pub mod tsv;
 pub mod typed;
 
 pub use records::SplitRecords;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::hf::{split_files, HubDataset};
 use super::records::SplitRecords;
-use super::{jsonl, local, parquet};
+use super::{jsonl, local, parquet, tsv};
 use crate::error::Result;
 use crate::hub::ResolveOptions;
 use crate::task::TaskSpec;
@@ -35,16 +35,62 @@ pub struct DataSource {
 impl DataSource {
     /// The records of `split` of `task`, with MTEB's column names.
     pub fn load_split(&self, task: &TaskSpec, split: &str) -> Result<SplitRecords> {
-        let local = match self.origin {
-            DataOrigin::Auto => local::holds_task(&self.data_dir, task),
-            DataOrigin::Local => true,
-            DataOrigin::Hub => false,
-        };
-        if local {
+        if self.reads_locally(task) {
             let path = local::split_file(&self.data_dir, task, split)?;
             read_files(vec![path])
         } else {
             load_hub_split(task, split, &self.hub)
+        }
+    }
+}
+
+/// The three parts of a retrieval split, each as read from its files.
+pub struct RetrievalRecords {
+    pub corpus: SplitRecords,
+    pub queries: SplitRecords,
+    pub qrels: SplitRecords,
+}
+
+impl DataSource {
+    /// The corpus, queries and `split` qrels of a retrieval task: in the mirror
+    /// `corpus.jsonl`, `queries.jsonl` and `qrels/<split>.tsv`; on the hub the configs
+    /// `corpus`, `queries` and `default` (prefixed by the subset for multi-subset tasks).
+    pub fn load_retrieval(&self, task: &TaskSpec, split: &str) -> Result<RetrievalRecords> {
+        if self.reads_locally(task) {
+            let dir = local::task_dir(&self.data_dir, task);
+            let file = |rel: &str| local::existing_file(&dir, rel, task);
+            return Ok(RetrievalRecords {
+                corpus: read_files(vec![file("corpus.jsonl")?])?,
+                queries: read_files(vec![file("queries.jsonl")?])?,
+                qrels: read_files(vec![file(&format!("qrels/{split}.tsv"))?])?,
+            });
+        }
+        let base = HubDataset::of(&task.dataset);
+        let subset = &task.dataset.subset;
+        let config = |part: &str| match subset.as_str() {
+            "default" => part.to_string(),
+            s => format!("{s}-{part}"),
+        };
+        let qrels_config = if subset == "default" {
+            "default".to_string()
+        } else {
+            config("qrels")
+        };
+        let read = |dataset: HubDataset, split: &str| -> Result<SplitRecords> {
+            read_files(split_files(&dataset, split, &self.hub)?)
+        };
+        Ok(RetrievalRecords {
+            corpus: read(base.with_config(&config("corpus"), true), split)?,
+            queries: read(base.with_config(&config("queries"), true), split)?,
+            qrels: read(base.with_config(&qrels_config, false), split)?,
+        })
+    }
+
+    fn reads_locally(&self, task: &TaskSpec) -> bool {
+        match self.origin {
+            DataOrigin::Auto => local::holds_task(&self.data_dir, task),
+            DataOrigin::Local => true,
+            DataOrigin::Hub => false,
         }
     }
 }
@@ -76,9 +122,9 @@ fn read_files(files: Vec<PathBuf>) -> Result<SplitRecords> {
 }
 
 fn read_file(path: &Path, index: usize) -> Result<Vec<super::records::Record>> {
-    if path.extension().is_some_and(|e| e == "parquet") {
-        parquet::read_records(path, index)
-    } else {
-        jsonl::read_records(path, index)
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => parquet::read_records(path, index),
+        Some("tsv") => tsv::read_records(path, index),
+        _ => jsonl::read_records(path, index),
     }
 }

@@ -121,3 +121,93 @@ pub fn summarization_split(records: &SplitRecords) -> Result<Vec<SummaryRow>> {
     }
     Ok(rows)
 }
+
+/// One clustering split, one document per entry. Hub rows that hold whole clustering sets as
+/// lists are flattened in row order (MTEB's `itertools.chain`); the row number becomes the set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusteringSplit {
+    pub sentences: Vec<String>,
+    pub labels: Vec<String>,
+    /// The clustering set of each document (the legacy protocol clusters sets separately).
+    pub sets: Vec<i64>,
+}
+
+#[derive(Deserialize)]
+struct ClusteringRow {
+    sentences: OneOrMany<String>,
+    labels: OneOrMany<Label>,
+    #[serde(default)]
+    set: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+pub fn clustering_split(records: &SplitRecords) -> Result<ClusteringSplit> {
+    records.require_rows()?;
+    let rows: Vec<ClusteringRow> = records.typed()?;
+    let mut out = ClusteringSplit {
+        sentences: Vec::new(),
+        labels: Vec::new(),
+        sets: Vec::new(),
+    };
+    for (i, row) in rows.into_iter().enumerate() {
+        let sentences = row.sentences.into_vec();
+        let labels = row.labels.into_vec();
+        if sentences.len() != labels.len() {
+            return Err(records.error_at(
+                &records.records[i],
+                format!("{} sentences but {} labels", sentences.len(), labels.len()),
+            ));
+        }
+        let set = row.set.unwrap_or(i as i64);
+        out.sets.extend(std::iter::repeat_n(set, sentences.len()));
+        out.sentences.extend(sentences);
+        out.labels
+            .extend(labels.into_iter().map(Label::into_string));
+    }
+    Ok(out)
+}
+
+/// One reranking sample: a query (or, as in MindSmall, a list of sub-queries) with its
+/// relevant and irrelevant candidates.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RerankingSample {
+    #[serde(deserialize_with = "one_or_many_strings")]
+    pub query: Vec<String>,
+    /// Whether the query was a list of sub-queries in the file.
+    #[serde(skip)]
+    pub sub_queries: bool,
+    pub positive: Vec<String>,
+    pub negative: Vec<String>,
+}
+
+fn one_or_many_strings<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    Ok(OneOrMany::<String>::deserialize(d)?.into_vec())
+}
+
+/// The samples MTEB scores: those with at least one positive and one negative.
+pub fn reranking_split(records: &SplitRecords) -> Result<Vec<RerankingSample>> {
+    records.require_rows()?;
+    let mut samples: Vec<RerankingSample> = records.typed()?;
+    for (sample, record) in samples.iter_mut().zip(&records.records) {
+        sample.sub_queries = record.fields.get("query").is_some_and(|q| q.is_array());
+    }
+    samples.retain(|s| !s.positive.is_empty() && !s.negative.is_empty());
+    Ok(samples)
+}

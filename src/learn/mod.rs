@@ -4,5 +4,6 @@
 //!   MTEB's classification tasks.
 //! * [`lbfgs`]: the unbounded path of SciPy's L-BFGS-B, which that fit runs on.
 
+pub mod kmeans;
 pub mod lbfgs;
 pub mod logistic_regression;

@@ -10,6 +10,10 @@
 //! - [`average_precision`]: `sklearn.metrics.average_precision_score` for binary labels
 //! - [`classification`]: accuracy / F1 / precision / recall (macro, weighted) and MTEB's binary `ap`
 //! - [`pair_threshold`]: MTEB's best-accuracy and best-F1 threshold sweeps
+//! - [`trec`]: retrieval metrics with trec_eval (pytrec_eval) semantics plus MTEB's MRR, hit
+//!   rate and nAUC, under MTEB's names
+//! - [`v_measure`]: `sklearn.metrics` v-measure (homogeneity, completeness) and adjusted mutual
+//!   information
 //!
 //! All inputs are `f64` slices (or integer / bool label slices); all results are `f64`. The
 //! fixtures under `tests/fixtures/metrics/` are produced by `scripts/make_metric_fixtures.py`
@@ -19,6 +23,8 @@ pub mod average_precision;
 pub mod classification;
 pub mod correlation;
 pub mod pair_threshold;
+pub mod trec;
+pub mod v_measure;
 
 /// Sum of `values` in exactly numpy's order (`np.sum` / `np.add.reduce` on a contiguous float64
 /// array), so that results built on sums are bit-identical to numpy's, not merely close.
@@ -63,6 +69,13 @@ fn pairwise_sum(a: &[f64]) -> f64 {
 /// numpy's `x.mean()` for a float64 vector: numpy's sum divided by the count.
 pub(crate) fn numpy_mean(values: &[f64]) -> f64 {
     numpy_sum(values) / values.len() as f64
+}
+
+/// `np.std(x)` (ddof 0): mean, squared deviations, their mean, square root, in numpy's sums.
+pub(crate) fn numpy_std(x: &[f64]) -> f64 {
+    let mean = numpy_mean(x);
+    let squared: Vec<f64> = x.iter().map(|v| (v - mean) * (v - mean)).collect();
+    numpy_mean(&squared).sqrt()
 }
 
 /// Shared helpers for the fixture-driven unit tests.

@@ -1,8 +1,10 @@
 //! NumPy's legacy `numpy.random.RandomState`, for the calls MTEB makes on it.
 //!
-//! MTEB (v1 and v2 alike) undersamples classification train splits with `RandomState(42).shuffle`.
-//! The legacy API is frozen by NumPy's compatibility policy, so its stream is stable across NumPy
-//! versions, unlike `numpy.random.Generator`.
+//! MTEB (v1 and v2 alike) undersamples classification train splits with `RandomState(42).shuffle`,
+//! and the scikit-learn `MiniBatchKMeans` of its clustering tasks draws from `RandomState(42)`
+//! through `randint`, `uniform`, `choice` (with and without `p`) and `permutation` (see
+//! `crate::learn::kmeans`). The legacy API is frozen by NumPy's compatibility policy, so its
+//! stream is stable across NumPy versions, unlike `numpy.random.Generator`.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -59,6 +61,62 @@ impl RandomState {
                 return value;
             }
         }
+    }
+
+    /// `random_sample()`: a double in `[0, 1)` with 53 random bits, from two draws (NumPy's
+    /// `next_double` for MT19937): the first word's top 27 bits and the second's top 26.
+    pub fn random_sample(&mut self) -> f64 {
+        let high = f64::from(self.next_u32() >> 5);
+        let low = f64::from(self.next_u32() >> 6);
+        (high * 67_108_864.0 + low) / 9_007_199_254_740_992.0
+    }
+
+    /// Legacy `uniform(low, high)`: `low + (high - low) * random_sample()`.
+    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.random_sample()
+    }
+
+    /// Legacy `randint(low, high)` for the default `int64` dtype: `low` plus
+    /// [`random_interval`](Self::random_interval)`(high - 1 - low)`. An array `randint(low, high,
+    /// size)` is `size` such draws in a row. Panics unless `low < high`.
+    pub fn randint(&mut self, low: i64, high: i64) -> i64 {
+        assert!(low < high, "randint: low >= high");
+        let max = (i128::from(high) - 1 - i128::from(low)) as u64;
+        low.wrapping_add(self.random_interval(max) as i64)
+    }
+
+    /// Legacy `permutation(n)`: `arange(n)` shuffled with [`shuffle`](Self::shuffle). Legacy
+    /// `choice(n, size, replace=False)` (no `p`) is the first `size` entries of this.
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut x: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut x);
+        x
+    }
+
+    /// Legacy `choice(len(p), size, replace=True, p=p)`: the cumulative sum of `p` (left to
+    /// right, in double precision) is divided by its last entry, then each of the `size` draws is
+    /// the number of entries `<=` one [`random_sample`](Self::random_sample) (`searchsorted(...,
+    /// side="right")`). Float32 probabilities must be widened to `f64` by the caller, as NumPy
+    /// does. NumPy's validation of `p` (non-negative, summing to 1 within `sqrt(eps)`) is left
+    /// to the caller; `p` must not be empty.
+    pub fn choice_with_p(&mut self, p: &[f64], size: usize) -> Vec<usize> {
+        assert!(!p.is_empty(), "choice: p is empty");
+        let mut cdf = Vec::with_capacity(p.len());
+        let mut running = 0.0f64;
+        for &pi in p {
+            running += pi;
+            cdf.push(running);
+        }
+        let total = running;
+        for c in &mut cdf {
+            *c /= total;
+        }
+        (0..size)
+            .map(|_| {
+                let u = self.random_sample();
+                cdf.partition_point(|&c| c <= u)
+            })
+            .collect()
     }
 
     /// Legacy `RandomState.shuffle` of a 1-D sequence: Fisher-Yates from the back, drawing each

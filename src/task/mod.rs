@@ -1,8 +1,12 @@
 //! Tasks: their definitions (`spec`) and the set of them a run can name (`registry`).
 
 pub mod classification;
+pub mod clustering;
+pub mod exact_search;
 pub mod pair_classification;
 pub mod registry;
+pub mod reranking;
+pub mod retrieval;
 pub mod scores;
 pub mod spec;
 pub mod sts;

@@ -125,9 +125,13 @@ pub struct PairClassificationParams {}
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClusteringParams {
-    /// Share of documents embedded (`None`: all).
+    /// Share of documents embedded. With neither this nor `max_document_to_embed`, all
+    /// documents are embedded in order.
     #[serde(default)]
     pub max_fraction_of_documents_to_embed: Option<f64>,
+    /// Number of documents embedded (drawn like the share: a seeded sample, in draw order).
+    #[serde(default)]
+    pub max_document_to_embed: Option<usize>,
     #[serde(default = "bootstrap_size")]
     pub max_documents_per_cluster: usize,
     /// Bootstrap repetitions per label level.
@@ -143,11 +147,19 @@ pub struct ClusteringParams {
     pub drop_singleton_labels: bool,
     #[serde(default)]
     pub test_subsample: Option<Subsample>,
+    /// MTEB's legacy (v1) protocol: every clustering set (`set` column) is embedded whole and
+    /// clustered once with batch 500; the score is the mean v-measure over sets.
+    #[serde(default)]
+    pub legacy: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct RerankingParams {}
+pub struct RerankingParams {
+    /// Cut-offs of the MTEB 2 (trec_eval) form of the scores.
+    #[serde(default = "k_values")]
+    pub k_values: Vec<usize>,
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
