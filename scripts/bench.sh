@@ -3,6 +3,8 @@
 # PyTorch, installed by ../shared/peer/setup.sh) measured in the same run.
 #
 #   scripts/bench.sh encode [THREADS...]     encode throughput, default threads: 1 2
+#   scripts/bench.sh search [THREADS...]     exact top-1000 search over 300,000 random
+#                                            384-dim documents and 1,000 queries, default: 2
 #
 # `encode`: tokens/s of leafbench and of sentence-transformers on the peer's bench inputs
 # (2,000 short STS sentences; 500 SciFact passages of 256 tokens), all-MiniLM-L6-v2, batch 32,
@@ -16,15 +18,35 @@ peer_venv="${PEER_VENV:-$HOME/.cache/peer-venv}"
 what="${1:-}"
 shift || true
 case "$what" in
-  encode) ;;
-  *) echo "usage: scripts/bench.sh encode [THREADS...]" >&2; exit 2 ;;
+  encode|search) ;;
+  *) echo "usage: scripts/bench.sh encode|search [THREADS...]" >&2; exit 2 ;;
 esac
 threads=("$@")
-[ ${#threads[@]} -gt 0 ] || threads=(1 2)
 
 cargo build --release --locked >&2
-model="$(scripts/fetch-model.sh)"
 [ -x "$peer_venv/bin/python" ] || bash "$shared/peer/setup.sh" >&2
+
+# `search`: scoring and top-k merging alone (random embeddings stand in for the encoder), the
+# peer being MTEB's own chunked search; time and peak resident memory of each side.
+if [ "$what" = search ]; then
+  [ ${#threads[@]} -gt 0 ] || threads=(2)
+  shape=(--docs 300000 --queries 1000 --dim 384 --chunk 50000 --top-k 1000)
+  printf '%-8s %14s %12s %6s %18s %14s\n' threads "leafbench s" "peer s" ratio "leafbench MiB" "peer MiB"
+  for t in "${threads[@]}"; do
+    ours="$(RAYON_NUM_THREADS=$t CANDLE_NUM_THREADS=$t target/release/leafbench bench-search "${shape[@]}")"
+    peer="$("$peer_venv/bin/python" scripts/peer_bench_search.py --threads "$t" "${shape[@]}" 2>/dev/null)"
+    python3 - "$t" "$ours" "$peer" <<'PY'
+import json, sys
+t, ours, peer = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(f"{t:<8} {ours['seconds']:>14.2f} {peer['seconds']:>12.2f} {peer['seconds'] / ours['seconds']:>6.2f} "
+      f"{ours['peak_rss_mib']:>18.0f} {peer['peak_rss_mib']:>14.0f}")
+PY
+  done
+  exit 0
+fi
+
+[ ${#threads[@]} -gt 0 ] || threads=(1 2)
+model="$(scripts/fetch-model.sh)"
 inputs=("$shared/peer/bench/bench_short_2000.txt" "$shared/peer/bench/bench_passages_500.txt")
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -50,6 +50,8 @@ pub enum Error {
     },
     #[error("{task}: {what}")]
     Unsupported { task: String, what: String },
+    #[error("{task}: {what}")]
+    DataUnavailable { task: String, what: String },
     #[error("{0}")]
     Hub(#[from] crate::hub::HubError),
     #[error("tensor computation failed: {0}")]
@@ -68,6 +70,17 @@ fn dataset_not_found(dataset: &str, split: &str, looked: &[String]) -> String {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// Whether the error only says a task's data cannot be had here (not in the mirror, not in
+    /// the cache, no download), so a run can go on with the other tasks.
+    pub fn is_data_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Error::DatasetNotFound { .. }
+                | Error::MissingFile { .. }
+                | Error::DataUnavailable { .. }
+        )
+    }
+
     pub fn invalid(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
         Error::Invalid {
             path: path.into(),

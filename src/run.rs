@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::config::{ModelEntry, RunConfig};
+use crate::data::indices::subsample_indices;
 use crate::data::retrieval::{retrieval_split, Unmatched};
 use crate::data::{local, typed, DataSource};
 use crate::embeddings::Embeddings;
@@ -36,6 +37,8 @@ pub struct RunRow {
     pub main_score: Option<f64>,
     /// Whether the result was already on disk.
     pub reused: bool,
+    /// Why the task was skipped, when its data could not be had.
+    pub unavailable: Option<String>,
 }
 
 /// The encoders of one model entry: one folder, or a query model and a document model.
@@ -96,6 +99,7 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
             .clone()
             .unwrap_or_else(local::default_data_dir),
         hub: ResolveOptions::from_env(opts.offline),
+        indices_dir: registry.dir().join("indices"),
     };
     let encode_opts = EncodeOptions {
         batch_size: config.batch_size,
@@ -120,7 +124,23 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
                 }
                 let model = encoders.as_ref().expect("just loaded");
                 let start = Instant::now();
-                let scores = evaluate_task(task, model, &data, &encode_opts)?;
+                let scores = match evaluate_task(task, model, &data, &encode_opts) {
+                    Ok(scores) => scores,
+                    // A task whose data is not here is reported, and the run goes on.
+                    Err(e) if e.is_data_unavailable() => {
+                        tracing::warn!("{}: skipped: {e}", task.name);
+                        rows.push(RunRow {
+                            model: entry.name.clone(),
+                            task: task.name.clone(),
+                            task_type: task.type_name(),
+                            main_score: None,
+                            reused: false,
+                            unavailable: Some(e.to_string()),
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let result = TaskResult::new(task, scores, start.elapsed().as_secs_f64());
                 result.save(&path)?;
                 (result, false)
@@ -132,6 +152,7 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
                 task_type: task.type_name(),
                 main_score: result.main_score(),
                 reused,
+                unavailable: None,
             });
         }
     }
@@ -185,7 +206,14 @@ fn evaluate_split(
         TaskKind::Classification(params) => {
             let records = data.load_split(task, split)?;
             let train = typed::labelled_split(&data.load_split(task, &params.train_split)?)?;
-            let test = typed::labelled_split(&records)?;
+            let mut test = typed::labelled_split(&records)?;
+            if params.test_subsample.is_some() {
+                let keep = subsample_indices(&data.indices_dir, &task.name, test.texts.len())?;
+                test = typed::LabelledSplit {
+                    texts: keep.iter().map(|&i| test.texts[i].clone()).collect(),
+                    labels: keep.iter().map(|&i| test.labels[i].clone()).collect(),
+                };
+            }
             let exps = classification::experiments(&train, params);
             let needed: Vec<String> = exps
                 .needed
@@ -227,7 +255,7 @@ fn evaluate_split(
                     &emb,
                 );
             }
-            let split_data = clustering_transform(task, params, split_data)?;
+            let split_data = clustering_transform(task, data, params, split_data)?;
             let sample = clustering::subsample(split_data.sentences.len(), params);
             let texts: Vec<String> = sample
                 .indices
@@ -282,16 +310,17 @@ fn evaluate_split(
 /// MTEB's per-task transforms that leafbench expresses as parameters.
 fn clustering_transform(
     task: &TaskSpec,
+    data: &DataSource,
     params: &ClusteringParams,
     mut split: typed::ClusteringSplit,
 ) -> Result<typed::ClusteringSplit> {
     if params.test_subsample.is_some() {
-        return Err(Error::Unsupported {
-            task: task.name.clone(),
-            what: "its test subsample (HF train_test_split indices) is not shipped for this \
-                   data; run it on MTEB's hub data once the indices are published"
-                .into(),
-        });
+        let keep = subsample_indices(&data.indices_dir, &task.name, split.sentences.len())?;
+        split = typed::ClusteringSplit {
+            sentences: keep.iter().map(|&i| split.sentences[i].clone()).collect(),
+            labels: keep.iter().map(|&i| split.labels[i].clone()).collect(),
+            sets: keep.iter().map(|&i| split.sets[i]).collect(),
+        };
     }
     if params.drop_singleton_labels {
         let mut counts: HashMap<&str, usize> = HashMap::new();

@@ -4,6 +4,7 @@
 
 pub mod data_files;
 pub mod hf;
+pub mod indices;
 pub mod jsonl;
 pub mod local;
 pub mod parquet;

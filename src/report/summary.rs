@@ -12,6 +12,8 @@ pub struct SummaryRow {
     pub task_type: &'static str,
     pub ours: Option<f64>,
     pub published: Option<f64>,
+    /// The task was skipped: its data could not be had.
+    pub unavailable: bool,
 }
 
 impl SummaryRow {
@@ -25,7 +27,11 @@ impl SummaryRow {
             self.model.clone(),
             self.task.clone(),
             self.task_type.to_string(),
-            points(self.ours),
+            if self.unavailable {
+                "no data".to_string()
+            } else {
+                points(self.ours)
+            },
             points(self.published),
             signed(self.delta()),
         ]
@@ -58,6 +64,7 @@ impl Summary {
                     published: published
                         .score(&r.model, &r.task, &task.eval_splits, &task.dataset.subset)
                         .map(|v| v * 100.0),
+                    unavailable: r.unavailable.is_some(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -74,7 +81,44 @@ impl Summary {
             out +=
                 &format!("{model:<40} {task:<40} {kind:<20} {ours:>7} {published:>9} {delta:>7}\n");
         }
+        for line in self.mean_lines() {
+            out += &line;
+            out.push('\n');
+        }
         out
+    }
+
+    /// Per model, MTEB's Mean(Task) (the mean of the main scores, ×100) when every task ran;
+    /// otherwise which tasks had no data, since a mean over fewer tasks is not comparable.
+    pub fn mean_lines(&self) -> Vec<String> {
+        let mut models: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !models.contains(&r.model.as_str()) {
+                models.push(&r.model);
+            }
+        }
+        models
+            .into_iter()
+            .map(|model| {
+                let rows: Vec<&SummaryRow> = self.rows.iter().filter(|r| r.model == model).collect();
+                let missing: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| r.ours.is_none())
+                    .map(|r| r.task.as_str())
+                    .collect();
+                if missing.is_empty() {
+                    let mean = rows.iter().filter_map(|r| r.ours).sum::<f64>() / rows.len() as f64;
+                    format!("{model}: Mean(Task) over {} tasks: {mean:.2}", rows.len())
+                } else {
+                    format!(
+                        "{model}: {} of {} tasks ran; no Mean(Task) without all of them (no data: {})",
+                        rows.len() - missing.len(),
+                        rows.len(),
+                        missing.join(", ")
+                    )
+                }
+            })
+            .collect()
     }
 
     pub fn to_markdown(&self) -> String {
@@ -83,6 +127,10 @@ impl Summary {
         );
         for r in &self.rows {
             out += &format!("| {} |\n", r.cells().join(" | "));
+        }
+        out.push('\n');
+        for line in self.mean_lines() {
+            out += &format!("{line}\n\n");
         }
         out
     }

@@ -42,6 +42,11 @@ impl Registry {
         })
     }
 
+    /// The folder the task files were read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn all(&self) -> &[TaskSpec] {
         &self.tasks
     }
