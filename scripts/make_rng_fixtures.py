@@ -19,7 +19,9 @@ What it writes:
                           TweetSentimentExtraction (32/label), 10 experiments each, with the
                           train labels they were computed from
   python_random.json      random.Random(42): state after seeding, random(), getrandbits(k),
-                          _randbelow(n), sample(range(n), k) on both code paths, choices(range(n), k)
+                          _randbelow(n), sample(range(n), k) on both code paths, choices(range(n), k),
+                          and two clustering chains (Biorxiv-sized, and SIB200ClusteringS2S: 1,004
+                          of 1,004 drawn, then 10 bootstraps of 16,384)
 """
 
 import json
@@ -245,10 +247,11 @@ def choices_case(n, k):
     return summary
 
 
-def clustering_chain(n_docs, n_boot=10, k=16384):
-    """MTEB fast clustering: one Random(42) draws the document subsample, then every bootstrap."""
+def clustering_chain(n_docs, m=None, n_boot=10, k=16384):
+    """MTEB fast clustering: one Random(42) draws the document subsample (4% by default, or m
+    documents as for SIB200ClusteringS2S's max_document_to_embed), then every bootstrap."""
     rng = random.Random(SEED)
-    m = int(0.04 * n_docs)
+    m = int(0.04 * n_docs) if m is None else m
     docs = rng.sample(range(n_docs), m)
     boots = [
         choices_summary(rng.choices(range(m), k=k), f"bootstrap {b}: rng.choices(range({m}), k={k})")
@@ -308,6 +311,7 @@ def python_fixture():
         "sample": [sample_case(n, k) for n, k in SAMPLE_CASES],
         "choices": choices_case(2151, 16384),
         "clustering_chain": clustering_chain(53787),
+        "clustering_chain_sib200": clustering_chain(1004, m=1004),
     }
 
 

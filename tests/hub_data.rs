@@ -319,7 +319,11 @@ fn missing_hub_data_offline_is_reported_with_every_place_looked() {
     let out = run(work.path(), "hub", cache.path(), &["TwitterURLCorpus"]);
     // The run goes on without the task and says so.
     assert!(out.status.success(), "{}", common::stderr(&out));
-    assert!(common::stdout(&out).contains("no data"), "{}", common::stdout(&out));
+    assert!(
+        common::stdout(&out).contains("no data"),
+        "{}",
+        common::stdout(&out)
+    );
     let err = common::stderr(&out);
     let (repo, rev) = pinned("TwitterURLCorpus");
     for part in [

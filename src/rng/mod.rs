@@ -173,4 +173,26 @@ pub(crate) mod fixture {
     pub fn usizes(v: &Value) -> Vec<usize> {
         u64s(v).into_iter().map(|x| x as usize).collect()
     }
+
+    /// Checks drawn values against a fixture summary: count, first and last 100, sum.
+    pub fn assert_summary(values: &[usize], summary: &Value) {
+        let call = summary["call"].as_str().unwrap();
+        let k = summary["k"].as_u64().unwrap() as usize;
+        assert_eq!(values.len(), k, "{call}");
+        assert_eq!(&values[..100], usizes(&summary["first_100"]), "{call}");
+        assert_eq!(
+            &values[values.len() - 100..],
+            usizes(&summary["last_100"]),
+            "{call}"
+        );
+        let sum: u64 = values.iter().map(|&v| v as u64).sum();
+        assert_eq!(Some(sum), summary["sum"].as_u64(), "{call}");
+    }
+
+    /// Checks a clustering chain's document subsample: its first 100 positions and its sum.
+    pub fn assert_chain_sample(docs: &[usize], chain: &Value) {
+        assert_eq!(&docs[..100], usizes(&chain["sample_first_100"]));
+        let sum: u64 = docs.iter().map(|&d| d as u64).sum();
+        assert_eq!(Some(sum), chain["sample_sum"].as_u64());
+    }
 }

@@ -191,7 +191,7 @@ fn smallest_power_of_4_at_least(x: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::fixture::{load, u64s, usizes};
+    use crate::rng::fixture::{assert_chain_sample, assert_summary, load, u64s, usizes};
     use serde_json::Value;
 
     fn as_usize(v: &Value) -> usize {
@@ -305,19 +305,6 @@ mod tests {
     }
 
     /// Compares `choices` output with a stored head, tail and sum.
-    fn assert_summary(values: &[usize], summary: &Value) {
-        let call = summary["call"].as_str().unwrap();
-        assert_eq!(values.len(), as_usize(&summary["k"]), "{call}");
-        assert_eq!(&values[..100], usizes(&summary["first_100"]), "{call}");
-        assert_eq!(
-            &values[values.len() - 100..],
-            usizes(&summary["last_100"]),
-            "{call}"
-        );
-        let sum: u64 = values.iter().map(|&v| v as u64).sum();
-        assert_eq!(Some(sum), summary["sum"].as_u64(), "{call}");
-    }
-
     #[test]
     fn choices_match() {
         let fixture = load("python_random.json");
@@ -335,16 +322,16 @@ mod tests {
     fn clustering_chain_matches() {
         // One generator draws MTEB's document subsample and then all ten bootstraps.
         let fixture = load("python_random.json");
-        let chain = &fixture["clustering_chain"];
-        let mut rng = PyRandom::new(42);
-        let m = as_usize(&chain["m"]);
-        let docs = rng.sample(as_usize(&chain["n_docs"]), m);
-        assert_eq!(&docs[..100], usizes(&chain["sample_first_100"]));
-        let docs_sum: u64 = docs.iter().map(|&d| d as u64).sum();
-        assert_eq!(Some(docs_sum), chain["sample_sum"].as_u64());
-        for summary in chain["bootstraps"].as_array().unwrap() {
-            let values = rng.choices(m, as_usize(&summary["k"]));
-            assert_summary(&values, summary);
+        for key in ["clustering_chain", "clustering_chain_sib200"] {
+            let chain = &fixture[key];
+            let mut rng = PyRandom::new(42);
+            let m = as_usize(&chain["m"]);
+            let docs = rng.sample(as_usize(&chain["n_docs"]), m);
+            assert_chain_sample(&docs, chain);
+            for summary in chain["bootstraps"].as_array().unwrap() {
+                let values = rng.choices(m, as_usize(&summary["k"]));
+                assert_summary(&values, summary);
+            }
         }
     }
 

@@ -206,6 +206,21 @@ mod tests {
     }
 
     #[test]
+    fn sib200_draws_equal_cpython() {
+        // SIB200ClusteringS2S: all 1,004 documents drawn as a sample, then 10 bootstraps of
+        // 16,384 from the same generator (tests/fixtures/rng/python_random.json, CPython 3.11).
+        use crate::rng::fixture::{assert_chain_sample, assert_summary, load};
+        let chain = &load("python_random.json")["clustering_chain_sib200"];
+        let mut p = params(None);
+        p.max_document_to_embed = Some(1004);
+        let mut sample = subsample(1004, &p);
+        assert_chain_sample(&sample.indices, chain);
+        for summary in chain["bootstraps"].as_array().unwrap() {
+            assert_summary(&sample.rng.choices(1004, 16_384), summary);
+        }
+    }
+
+    #[test]
     fn separated_groups_score_one_per_bootstrap() {
         let (labels, emb) = two_groups(40);
         let s = subsample(40, &params(None));
