@@ -7,6 +7,7 @@ pub mod data;
 pub mod embeddings;
 pub mod encoder;
 pub mod error;
+pub mod evaluate;
 pub mod hub;
 pub mod learn;
 pub mod memory;
