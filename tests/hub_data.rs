@@ -1,6 +1,7 @@
-//! Task data read from the Hugging Face cache: the test rewrites four tasks of `../shared/data`
+//! Task data read from the Hugging Face cache: the test rewrites five tasks of `../shared/data`
 //! into their hub repos' layouts and formats (Parquet with and without a dataset card,
-//! gzipped JSON, a fast-loading config with a `lang` column, MTEB's original column names)
+//! gzipped JSON, a fast-loading config with a `lang` column, MTEB's original column names, a
+//! BEIR repo with `corpus`, `queries` and qrels configs)
 //! inside a cache at the tasks' pinned revisions, then checks that `leafbench run` from that
 //! cache gives exactly the scores it gives from the local mirror.
 
@@ -16,11 +17,12 @@ use serde_json::Value;
 
 use common::fake_hub::{FakeHub, FakeRepo};
 
-const TASKS: [&str; 4] = [
+const TASKS: [&str; 5] = [
     "STS17",
     "TwitterURLCorpus",
     "SIB200Classification",
     "SummEvalSummarization.v2",
+    "SciFact",
 ];
 
 /// SIB200's topics, sorted: their positions are the integer labels of the mirror.
@@ -240,12 +242,27 @@ fn put_summeval(hub: &mut HubFiles) {
     hub.put_parquet(&repo, &rev, "data/test-00000-of-00001.parquet", frame);
 }
 
+/// SciFact as a BEIR-style repo: configs `corpus` and `queries` (each with one split named
+/// after the config) and `default` holding the qrels of split `test`, declared in the card.
+fn put_scifact(hub: &mut HubFiles) {
+    let (repo, rev) = pinned("SciFact");
+    let card = "---\nconfigs:\n- config_name: corpus\n  data_files:\n  - split: corpus\n    path: corpus.jsonl\n\
+        - config_name: queries\n  data_files:\n  - split: queries\n    path: queries.jsonl\n\
+        - config_name: default\n  data_files:\n  - split: test\n    path: qrels/test.tsv\n---\n";
+    hub.put(&repo, &rev, "README.md", card.as_bytes());
+    for file in ["corpus.jsonl", "queries.jsonl", "qrels/test.tsv"] {
+        let bytes = std::fs::read(shared_data().join("SciFact").join(file)).unwrap();
+        hub.put(&repo, &rev, file, &bytes);
+    }
+}
+
 fn all_tasks() -> HubFiles {
     let mut hub = HubFiles::default();
     put_sts17(&mut hub);
     put_twitter_url(&mut hub);
     put_sib200(&mut hub);
     put_summeval(&mut hub);
+    put_scifact(&mut hub);
     hub
 }
 
@@ -278,7 +295,13 @@ fn run(work: &Path, source: &str, cache: &Path, tasks: &[&str]) -> std::process:
 
 fn scores(work: &Path, source: &str, task: &str) -> Value {
     let path = work.join(format!("results-{source}/me__tiny/main/{task}.json"));
-    let result: Value = serde_json::from_reader(File::open(&path).unwrap()).unwrap();
+    let file = File::open(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (was {task} skipped for lack of data?)",
+            path.display()
+        )
+    });
+    let result: Value = serde_json::from_reader(file).unwrap();
     result["scores"].clone()
 }
 

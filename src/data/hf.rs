@@ -41,7 +41,12 @@ impl HubDataset {
         };
         Self {
             repo: dataset.path.clone(),
-            revision: dataset.revision.to_ascii_lowercase(),
+            // The cache names snapshots by lowercase sha; branch and tag names keep their case.
+            revision: if is_commit_sha(&dataset.revision) {
+                dataset.revision.to_ascii_lowercase()
+            } else {
+                dataset.revision.clone()
+            },
             config: config.to_string(),
             take_only_split: false,
         }
@@ -154,11 +159,10 @@ fn cached_split_files(
     }
     let listing = list_files(&snapshot)?;
     let card = read_card(&snapshot.join(CARD))?;
-    Ok(
-        split_data_files(&listing, card.as_deref(), &dataset.config, split)
-            .map(|files| files.iter().map(|f| snapshot.join(f)).collect())
-            .map_err(|why| format!("Hugging Face cache: {}: {why}", snapshot.display())),
-    )
+    Ok(dataset
+        .files_of(&listing, card.as_deref(), split)
+        .map(|files| files.iter().map(|f| snapshot.join(f)).collect())
+        .map_err(|why| format!("Hugging Face cache: {}: {why}", snapshot.display())))
 }
 
 fn read_card(path: &Path) -> Result<Option<String>> {
