@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_search;
+pub mod compress;
 pub mod config;
 pub mod data;
 pub mod embeddings;
