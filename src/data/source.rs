@@ -25,6 +25,13 @@ pub enum DataOrigin {
     Hub,
 }
 
+/// The three parts of a retrieval split, each as read from its files.
+pub struct RetrievalRecords {
+    pub corpus: SplitRecords,
+    pub queries: SplitRecords,
+    pub qrels: SplitRecords,
+}
+
 #[derive(Debug, Clone)]
 pub struct DataSource {
     pub origin: DataOrigin,
@@ -44,16 +51,7 @@ impl DataSource {
             load_hub_split(task, split, &self.hub)
         }
     }
-}
 
-/// The three parts of a retrieval split, each as read from its files.
-pub struct RetrievalRecords {
-    pub corpus: SplitRecords,
-    pub queries: SplitRecords,
-    pub qrels: SplitRecords,
-}
-
-impl DataSource {
     /// The corpus, queries and `split` qrels of a retrieval task: in the mirror
     /// `corpus.jsonl`, `queries.jsonl` and `qrels/<split>.tsv`; on the hub the configs
     /// `corpus`, `queries` and `default` (prefixed by the subset for multi-subset tasks).
