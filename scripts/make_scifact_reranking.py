@@ -13,7 +13,7 @@ Usage (standard library only; plain python3 or the peer venv; paths relative to 
 
 Inputs:  <data-dir>/SciFact/{corpus.jsonl, queries.jsonl, qrels/test.tsv}
          (data-dir: --data-dir, else $LEAFBENCH_DATA_DIR, else ../shared/data)
-Outputs: tests/fixtures/reranking/SciFactReranking/test.jsonl
+Outputs: tests/fixtures/reranking/SciFactReranking/test.jsonl   (not committed: 10 MB; tests rebuild it)
          tests/fixtures/reranking/SciFactReranking/source.json   (provenance, ids behind every text)
 
 How each row is built (deterministic; byte-identical on every run):

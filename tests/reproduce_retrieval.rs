@@ -3,7 +3,8 @@
 //!   and all 149 reported metrics within 0.01 pt of the peer's (../shared/reference/peer_scores.csv:
 //!   mteb 2.26.24 + sentence-transformers 6.2.0 on the same files);
 //! - SIB200ClusteringS2S: v-measure within 1.0 pt of the peer's;
-//! - SciFactReranking (tests/fixtures/reranking, built by scripts/make_scifact_reranking.py):
+//! - SciFactReranking (rebuilt from ../shared/data by scripts/make_scifact_reranking.py; its
+//!   provenance and the peer's scores are in tests/fixtures/reranking/SciFactReranking):
 //!   `map` within 0.01 pt of the peer's MTEB 1.38-semantics value, and the MTEB 2 metrics
 //!   within 0.01 pt of the peer's (peer_scores.json there, by scripts/peer_scifact_reranking.py).
 
@@ -105,9 +106,35 @@ fn scifact_retrieval_and_sib200_clustering_match_the_published_and_peer_scores()
 #[test]
 fn scifact_reranking_matches_the_peer() {
     let fixtures = root().join("tests/fixtures");
+    // The task's rows (10 MB) are rebuilt from ../shared/data by their seeded script; the
+    // provenance file written beside them (which records their sha256) must equal the one the
+    // peer's scores were computed with.
+    let data = tempfile::tempdir().unwrap();
+    let out_dir = data.path().join("SciFactReranking");
+    let built = std::process::Command::new("python3")
+        .arg(root().join("scripts/make_scifact_reranking.py"))
+        .args([
+            "--data-dir",
+            data_dir().to_str().unwrap(),
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let committed = fixtures.join("reranking/SciFactReranking/source.json");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("source.json")).unwrap(),
+        std::fs::read_to_string(committed).unwrap(),
+        "the rebuilt reranking task differs from the one the peer scored"
+    );
     let scores = run(
         &["SciFactReranking"],
-        &fixtures.join("reranking"),
+        data.path(),
         Some(&fixtures.join("tasks")),
     );
     let path = fixtures.join("reranking/SciFactReranking/peer_scores.json");
