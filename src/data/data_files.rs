@@ -48,15 +48,7 @@ pub fn split_data_files(
     config: &str,
     split: &str,
 ) -> Result<Vec<String>, String> {
-    let declared = match readme {
-        Some(text) => declared_configs(text)?,
-        None => Vec::new(),
-    };
-    let files: Vec<&str> = listing
-        .iter()
-        .map(String::as_str)
-        .filter(|f| is_candidate(f))
-        .collect();
+    let (declared, files) = repo_view(listing, readme)?;
     let chosen = if declared.is_empty() {
         undeclared_split_files(&files, config, split)?
     } else {
@@ -88,15 +80,7 @@ pub fn split_names(
     readme: Option<&str>,
     config: &str,
 ) -> Result<Vec<String>, String> {
-    let declared = match readme {
-        Some(text) => declared_configs(text)?,
-        None => Vec::new(),
-    };
-    let files: Vec<&str> = listing
-        .iter()
-        .map(String::as_str)
-        .filter(|f| is_candidate(f))
-        .collect();
+    let (declared, files) = repo_view(listing, readme)?;
     if !declared.is_empty() {
         let chosen = pick_config(&declared, config)?;
         return Ok(match &chosen.data_files {
@@ -128,6 +112,23 @@ pub fn split_names(
         .filter(|s| undeclared_split_files(&files, config, s).is_ok_and(|f| !f.is_empty()))
         .map(|s| s.to_string())
         .collect())
+}
+
+/// The configs the card declares (none without a card) and the files that may hold data.
+fn repo_view<'a>(
+    listing: &'a [String],
+    readme: Option<&str>,
+) -> Result<(Vec<DeclaredConfig>, Vec<&'a str>), String> {
+    let declared = match readme {
+        Some(text) => declared_configs(text)?,
+        None => Vec::new(),
+    };
+    let files = listing
+        .iter()
+        .map(String::as_str)
+        .filter(|f| is_candidate(f))
+        .collect();
+    Ok((declared, files))
 }
 
 pub fn has_data_extension(file: &str) -> bool {
