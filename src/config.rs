@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::compress::setting::{CalibrationPolicy, Grid};
 use crate::data::DataOrigin;
 use crate::error::{Error, Result};
 
@@ -24,6 +25,9 @@ pub struct RunConfig {
     pub data_source: DataOrigin,
     #[serde(default = "default_out")]
     pub output_dir: PathBuf,
+    /// A grid of truncation dims × storage levels evaluated from one encode per text.
+    #[serde(default)]
+    pub compression: Option<Grid>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -74,6 +78,13 @@ impl RunConfig {
             fix(d)
         }
         fix(&mut self.output_dir);
+        if let Some(Grid {
+            calibration: CalibrationPolicy::File(p),
+            ..
+        }) = self.compression.as_mut()
+        {
+            fix(p)
+        }
         for m in &mut self.models {
             if let Some(p) = m.path.as_mut() {
                 fix(p)
@@ -82,6 +93,9 @@ impl RunConfig {
     }
 
     fn check(&self, path: &Path) -> Result<()> {
+        if let Some(grid) = &self.compression {
+            grid.check().map_err(|what| Error::invalid(path, what))?;
+        }
         if self.models.is_empty() || self.tasks.is_empty() {
             return Err(Error::invalid(
                 path,

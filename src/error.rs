@@ -52,6 +52,8 @@ pub enum Error {
     Unsupported { task: String, what: String },
     #[error("{task}: {what}")]
     DataUnavailable { task: String, what: String },
+    #[error("{setting}: {what}")]
+    Compression { setting: String, what: String },
     #[error("{0}")]
     Hub(#[from] crate::hub::HubError),
     #[error("tensor computation failed: {0}")]

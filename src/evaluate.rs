@@ -1,15 +1,17 @@
-//! Evaluating one task with one model: each task type's data is loaded, encoded with the
-//! roles MTEB uses for it, and handed to that type's evaluator.
+//! Evaluating one task with one model at one grid cell: each task type's data is loaded,
+//! encoded with the roles MTEB uses for it, and handed to that type's evaluator. Similarity-based
+//! types (STS, pair classification, summarization, reranking, retrieval) score the cell's
+//! [`View`](crate::compress::view::View); feature-based types (classification, clustering) learn
+//! from the cell's feature vectors.
 
 use std::collections::HashMap;
 
 use crate::data::indices::subsample_indices;
 use crate::data::retrieval::{retrieval_split, Unmatched};
 use crate::data::{typed, DataSource};
-use crate::embeddings::Embeddings;
-use crate::encoder::{EncodeOptions, Role};
+use crate::embedder::{CellEncoder, Part};
+use crate::encoder::Role;
 use crate::error::Result;
-use crate::run::ModelEncoders;
 use crate::task::scores::Scores;
 use crate::task::spec::ClusteringParams;
 use crate::task::{
@@ -20,16 +22,16 @@ use crate::task::{
 /// Scores of each evaluated split of `task`.
 pub fn evaluate_task(
     task: &TaskSpec,
-    model: &ModelEncoders,
+    enc: &CellEncoder,
     data: &DataSource,
-    opts: &EncodeOptions,
+    rescore_multiplier: usize,
 ) -> Result<Vec<(String, Scores)>> {
     task.eval_splits
         .iter()
         .map(|split| {
             Ok((
                 split.clone(),
-                evaluate_split(task, split, model, data, opts)?,
+                evaluate_split(task, split, enc, data, rescore_multiplier)?,
             ))
         })
         .collect()
@@ -38,15 +40,15 @@ pub fn evaluate_task(
 fn evaluate_split(
     task: &TaskSpec,
     split: &str,
-    model: &ModelEncoders,
+    enc: &CellEncoder,
     data: &DataSource,
-    opts: &EncodeOptions,
+    rescore_multiplier: usize,
 ) -> Result<Scores> {
     match &task.kind {
         TaskKind::Sts(params) => {
             let data = typed::sts_split(&data.load_split(task, split)?)?;
-            let e1 = model.encode(&data.sentence1, Role::Plain, opts)?;
-            let e2 = model.encode(&data.sentence2, Role::Plain, opts)?;
+            let e1 = enc.view(&data.sentence1, Role::Plain, Part::Eval)?;
+            let e2 = enc.view(&data.sentence2, Role::Plain, Part::Eval)?;
             Ok(sts::evaluate(&data, &e1, &e2, params))
         }
         TaskKind::Classification(params) => {
@@ -66,15 +68,16 @@ fn evaluate_split(
                 .iter()
                 .map(|&i| train.texts[i].clone())
                 .collect();
-            let needed_emb = model.encode(&needed, Role::Plain, opts)?;
-            let test_emb = model.encode(&test.texts, Role::Plain, opts)?;
+            let needed_emb = enc.features(&needed, Role::Plain, Part::Train)?;
+            let test_emb = enc.features(&test.texts, Role::Plain, Part::Eval)?;
             let origin = records.origin();
             classification::evaluate(origin, &train, &exps, &needed_emb, &test, &test_emb)
         }
         TaskKind::PairClassification(_) => {
             let data = typed::pair_classification_split(data.load_split(task, split)?)?;
-            let (e1, e2) = encode_pairs(model, &data.sentence1, &data.sentence2, opts)?;
-            Ok(pair_classification::evaluate(&data, &e1, &e2))
+            let (unique, left, right) = distinct_pairs(&data.sentence1, &data.sentence2);
+            let view = enc.view(&unique, Role::Plain, Part::Eval)?;
+            Ok(pair_classification::evaluate(&data, &view, &left, &right))
         }
         TaskKind::Summarization(params) => {
             let rows = typed::summarization_split(&data.load_split(task, split)?)?;
@@ -86,14 +89,14 @@ fn evaluate_split(
                 .iter()
                 .flat_map(|r| r.machine_summaries.clone())
                 .collect();
-            let eh = model.encode(&human, Role::Plain, opts)?;
-            let em = model.encode(&machine, Role::Plain, opts)?;
+            let eh = enc.view(&human, Role::Plain, Part::Eval)?;
+            let em = enc.view(&machine, Role::Plain, Part::Eval)?;
             Ok(summarization::evaluate(&rows, &eh, &em, params))
         }
         TaskKind::Clustering(params) => {
             let split_data = typed::clustering_split(&data.load_split(task, split)?)?;
             if params.legacy {
-                let emb = model.encode(&split_data.sentences, Role::Plain, opts)?;
+                let emb = enc.features(&split_data.sentences, Role::Plain, Part::Eval)?;
                 return clustering::evaluate_legacy(
                     &task.name,
                     &split_data.labels,
@@ -113,7 +116,7 @@ fn evaluate_split(
                 .iter()
                 .map(|&i| label_levels(&split_data.labels[i], params))
                 .collect();
-            let emb = model.encode(&texts, Role::Plain, opts)?;
+            let emb = enc.features(&texts, Role::Plain, Part::Eval)?;
             clustering::evaluate(&task.name, &labels, &emb, sample, params)
         }
         TaskKind::Reranking(params) => {
@@ -126,11 +129,11 @@ fn evaluate_split(
             );
             let queries = reranking::Encoded {
                 rows: index_of(&query_texts),
-                embeddings: model.encode(&owned(&query_texts), Role::Query, opts)?,
+                view: enc.view(&owned(&query_texts), Role::Query, Part::Eval)?,
             };
             let docs = reranking::Encoded {
                 rows: index_of(&doc_texts),
-                embeddings: model.encode(&owned(&doc_texts), Role::Document, opts)?,
+                view: enc.view(&owned(&doc_texts), Role::Document, Part::Train)?,
             };
             Ok(reranking::evaluate(
                 &samples,
@@ -144,9 +147,17 @@ fn evaluate_split(
             let parts = data.load_retrieval(task, split)?;
             let split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
             warn_unmatched(&task.name, &split_data.unmatched);
-            let queries = model.encode(&split_data.query_texts, Role::Query, opts)?;
-            let run = retrieval::search(&split_data, &queries, model.similarity()?, |texts| {
-                model.encode(texts, Role::Document, opts)
+            let queries = enc.view(&split_data.query_texts, Role::Query, Part::Eval)?;
+            let rescore = if enc.compressor.setting.rescore {
+                Some(retrieval::Rescore {
+                    queries: enc.truncated(&split_data.query_texts, Role::Query, Part::Eval)?,
+                    multiplier: rescore_multiplier,
+                })
+            } else {
+                None
+            };
+            let run = retrieval::search(&split_data, &queries, rescore, |texts| {
+                enc.view(texts, Role::Document, Part::Train)
             })?;
             Ok(retrieval::evaluate(&split_data, run, params))
         }
@@ -233,29 +244,21 @@ fn owned(texts: &[&str]) -> Vec<String> {
     texts.iter().map(|t| t.to_string()).collect()
 }
 
-/// Embeds each distinct sentence once (pair sets repeat sentences heavily) and returns the
-/// embeddings of both sides in pair order.
-fn encode_pairs(
-    model: &ModelEncoders,
-    s1: &[String],
-    s2: &[String],
-    opts: &EncodeOptions,
-) -> Result<(Embeddings, Embeddings)> {
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+/// Each distinct sentence once (pair sets repeat sentences heavily), and the row of each
+/// pair's left and right sentence among them.
+fn distinct_pairs(s1: &[String], s2: &[String]) -> (Vec<String>, Vec<usize>, Vec<usize>) {
+    let mut index: HashMap<&str, usize> = HashMap::new();
     let mut unique: Vec<String> = Vec::new();
-    for s in s1.iter().chain(s2) {
-        index.entry(s.as_str()).or_insert_with(|| {
-            unique.push(s.clone());
-            unique.len() - 1
-        });
-    }
-    let emb = model.encode(&unique, Role::Plain, opts)?;
-    let gather = |side: &[String]| {
-        let mut out = Embeddings::zeros(side.len(), emb.dim);
-        for (i, s) in side.iter().enumerate() {
-            out.row_mut(i).copy_from_slice(emb.row(index[s.as_str()]));
+    let mut sides = [Vec::with_capacity(s1.len()), Vec::with_capacity(s2.len())];
+    for (side, texts) in sides.iter_mut().zip([s1, s2]) {
+        for s in texts {
+            let row = *index.entry(s.as_str()).or_insert_with(|| {
+                unique.push(s.clone());
+                unique.len() - 1
+            });
+            side.push(row);
         }
-        out
-    };
-    Ok((gather(s1), gather(s2)))
+    }
+    let [left, right] = sides;
+    (unique, left, right)
 }

@@ -5,6 +5,8 @@ pub mod bench_search;
 pub mod compress;
 pub mod config;
 pub mod data;
+pub mod embedder;
+pub mod embedding_cache;
 pub mod embeddings;
 pub mod encoder;
 pub mod error;

@@ -64,7 +64,7 @@ enum Command {
     /// Evaluate models on tasks as a run configuration says; writes MTEB result files and
     /// prints each task's score next to the published one.
     #[command(
-        after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub"
+        after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub\n  leafbench run configs/compression-grid.yaml              # dims x quantization levels, one encode per text"
     )]
     Run(RunArgs),
     /// List the task definitions, optionally of one type.
@@ -257,7 +257,8 @@ fn parity_check(
 /// `leafbench run` options; `--data-dir` and `--data-source` override the configuration.
 #[derive(Args)]
 struct RunArgs {
-    /// Run configuration (YAML): models, tasks, batch_size, data_dir, data_source, output_dir.
+    /// Run configuration (YAML): models, tasks, batch_size, data_dir, data_source, output_dir,
+    /// and optionally a compression grid (README: Compression grid).
     config: PathBuf,
     /// Recompute results that already exist (they are reused otherwise).
     #[arg(long)]
@@ -282,6 +283,12 @@ struct RunArgs {
     /// Also write the summary table as Markdown to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Neither read nor write the on-disk embedding cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Embedding cache folder (default: LEAFBENCH_CACHE, else ~/.cache/leafbench/embeddings).
+    #[arg(long, conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
 }
 
 fn run_config(args: &RunArgs) -> Result<ExitCode> {
@@ -302,8 +309,18 @@ fn run_config(args: &RunArgs) -> Result<ExitCode> {
         overwrite: args.overwrite,
         offline: args.offline,
         progress: !args.quiet,
+        cache_dir: (!args.no_cache).then(|| {
+            args.cache_dir
+                .clone()
+                .unwrap_or_else(leafbench::embedding_cache::EmbeddingCache::default_dir)
+        }),
     };
-    let rows = leafbench::run::run(&cfg, &registry, &opts)?;
+    let report = leafbench::run::run(&cfg, &registry, &opts)?;
+    let rows = report.rows;
+    eprintln!(
+        "{}",
+        encode_summary(&report.encoded_texts, &report.cached_texts, &opts)
+    );
     let published = Published::load(&Published::default_path())?;
     let table = leafbench::report::summary::Summary::new(&rows, &registry, &published)?;
     print!("{}", table.to_text());
@@ -313,6 +330,21 @@ fn run_config(args: &RunArgs) -> Result<ExitCode> {
     }
     println!("results in {}", cfg.output_dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The line saying where the run's embeddings came from.
+fn encode_summary(encoded: &usize, cached: &usize, opts: &RunOptions) -> String {
+    match &opts.cache_dir {
+        None => format!("embeddings: {encoded} texts encoded (cache off)"),
+        Some(dir) if *encoded == 0 && *cached > 0 => format!(
+            "embeddings: re-encoded nothing; all {cached} texts read from the cache in {}",
+            dir.display()
+        ),
+        Some(dir) => format!(
+            "embeddings: {encoded} texts encoded, {cached} read from the cache in {}",
+            dir.display()
+        ),
+    }
 }
 
 fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {

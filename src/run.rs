@@ -2,23 +2,32 @@
 //! an MTEB result file. Files are written whole or not at all, so an interrupted run resumes
 //! by skipping what is already there.
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
+use crate::compress::compressor::Compressor;
+use crate::compress::quantize::Calibration;
+use crate::compress::setting::{CalibrationPolicy, Grid, Semantics, Setting};
 use crate::config::{ModelEntry, RunConfig};
 use crate::data::{local, DataSource};
+use crate::embedder::{merged_ranges, CellEncoder, Embedder, Part};
+use crate::embedding_cache::{fingerprint_dir, EmbeddingCache};
 use crate::embeddings::Embeddings;
 use crate::encoder::{EncodeOptions, Encoder, Role};
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate_task;
 use crate::hub::{resolve_model, ResolveOptions};
-use crate::report::results_json::{result_path, TaskResult};
+use crate::report::results_json::{experiment_path, result_path, CompressionInfo, TaskResult};
 use crate::task::exact_search::Similarity;
-use crate::task::{Registry, TaskSpec};
+use crate::task::{Registry, TaskKind, TaskSpec};
 
 pub struct RunOptions {
     pub overwrite: bool,
     pub offline: bool,
     pub progress: bool,
+    /// Where embeddings are cached on disk; `None` turns the cache off.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One line of the run's summary table.
@@ -32,12 +41,25 @@ pub struct RunRow {
     pub reused: bool,
     /// Why the task was skipped, when its data could not be had.
     pub unavailable: Option<String>,
+    /// The grid cell, when the run has a compression grid.
+    pub compression: Option<CompressionInfo>,
+}
+
+/// What a run did.
+pub struct RunReport {
+    pub rows: Vec<RunRow>,
+    /// Texts the models encoded.
+    pub encoded_texts: usize,
+    /// Texts whose embeddings came from the disk cache.
+    pub cached_texts: usize,
 }
 
 /// The encoders of one model entry: one folder, or a query model and a document model.
 pub struct ModelEncoders {
     query: Encoder,
     document: Option<Encoder>,
+    /// Content fingerprints of the query and document folders, computed on first use.
+    fingerprints: [OnceLock<String>; 2],
 }
 
 impl ModelEncoders {
@@ -46,22 +68,58 @@ impl ModelEncoders {
             resolve_model(name, &ResolveOptions::from_env(offline)).map_err(Error::from)
         };
         match (&entry.path, &entry.query, &entry.document) {
-            (_, Some(q), Some(d)) => Ok(Self {
-                query: Encoder::load(&resolve(q)?)?,
-                document: Some(Encoder::load(&resolve(d)?)?),
-            }),
-            (Some(p), _, _) => Ok(Self {
-                query: Encoder::load(p)?,
-                document: None,
-            }),
+            (_, Some(q), Some(d)) => Ok(Self::new(
+                Encoder::load(&resolve(q)?)?,
+                Some(Encoder::load(&resolve(d)?)?),
+            )),
+            (Some(p), _, _) => Ok(Self::new(Encoder::load(p)?, None)),
             _ => {
                 let name = format!("{}@{}", entry.name, entry.revision());
-                Ok(Self {
-                    query: Encoder::load(&resolve(&name)?)?,
-                    document: None,
-                })
+                Ok(Self::new(Encoder::load(&resolve(&name)?)?, None))
             }
         }
+    }
+
+    fn new(query: Encoder, document: Option<Encoder>) -> Self {
+        Self {
+            query,
+            document,
+            fingerprints: [OnceLock::new(), OnceLock::new()],
+        }
+    }
+
+    /// The encoder that embeds texts of `role`. Texts of symmetric tasks go to the document
+    /// side of a pair, as a Router's default route sends them.
+    pub fn encoder(&self, role: Role) -> &Encoder {
+        match (&self.document, role) {
+            (Some(d), Role::Document | Role::Plain) => d,
+            _ => &self.query,
+        }
+    }
+
+    /// The content fingerprint of the folder that embeds texts of `role` (cache keys).
+    pub fn fingerprint(&self, role: Role) -> Result<&str> {
+        let side = usize::from(self.document.is_some() && role != Role::Query);
+        if let Some(f) = self.fingerprints[side].get() {
+            return Ok(f);
+        }
+        let f = fingerprint_dir(self.encoder(role).dir())?;
+        Ok(self.fingerprints[side].get_or_init(|| f))
+    }
+
+    /// The embedding size; both sides of a pair must agree.
+    pub fn dim(&self) -> Result<usize> {
+        let q = self.query.dim(Role::Query)?;
+        if let Some(d) = &self.document {
+            let dd = d.dim(Role::Document)?;
+            if dd != q {
+                return Err(Error::invalid(
+                    d.dir(),
+                    format!("document model gives {dd}-dim embeddings, the query model {q}"),
+                ));
+            }
+        }
+        Ok(q)
     }
 
     /// How the query model compares embeddings (its `similarity_fn_name`).
@@ -73,17 +131,21 @@ impl ModelEncoders {
         })
     }
 
-    /// Texts of symmetric tasks go to the document side of a pair, as a Router's default
-    /// route sends them.
-    pub fn encode(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Embeddings> {
-        match (&self.document, role) {
-            (Some(d), Role::Document | Role::Plain) => d.encode(texts, role, opts),
-            _ => self.query.encode(texts, role, opts),
+    /// The similarity a task compares with: retrieval needs a supported similarity function,
+    /// the other types fall back to cosine (what their MTEB evaluators compute).
+    pub fn similarity_for(&self, task: &TaskSpec) -> Result<Similarity> {
+        match task.kind {
+            TaskKind::Retrieval(_) => self.similarity(),
+            _ => Ok(self.similarity().unwrap_or(Similarity::Cosine)),
         }
+    }
+
+    pub fn encode(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Embeddings> {
+        self.encoder(role).encode(texts, role, opts)
     }
 }
 
-pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<Vec<RunRow>> {
+pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<RunReport> {
     let tasks = select_tasks(registry, &config.tasks)?;
     let data = DataSource {
         origin: config.data_source,
@@ -99,57 +161,318 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
         progress: opts.progress,
         ..EncodeOptions::default()
     };
-    let mut rows = Vec::new();
+    let cache = opts.cache_dir.clone().map(EmbeddingCache::new);
+    // Every model's grid is checked before anything is written.
+    let mut grids = Vec::new();
     for entry in &config.models {
-        let mut encoders: Option<ModelEncoders> = None;
-        for task in &tasks {
-            let path = result_path(
-                &config.output_dir,
-                &entry.name,
-                entry.revision(),
-                &task.name,
-            );
-            let (result, reused) = if path.is_file() && !opts.overwrite {
-                (TaskResult::load(&path)?, true)
-            } else {
-                if encoders.is_none() {
-                    encoders = Some(ModelEncoders::load(entry, opts.offline)?);
+        grids.push(match &config.compression {
+            Some(grid) => Some(ModelGrid::plan(entry, grid, opts.offline)?),
+            None => None,
+        });
+    }
+    let mut report = RunReport {
+        rows: Vec::new(),
+        encoded_texts: 0,
+        cached_texts: 0,
+    };
+    for (entry, grid) in config.models.iter().zip(&grids) {
+        let mut model = ModelRun {
+            entry,
+            config,
+            grid: grid.as_ref(),
+            opts,
+            encoders: None,
+        };
+        let (encoded, cached) = model.run_tasks(
+            &tasks,
+            &data,
+            &encode_opts,
+            cache.as_ref(),
+            &mut report.rows,
+        )?;
+        report.encoded_texts += encoded;
+        report.cached_texts += cached;
+    }
+    Ok(report)
+}
+
+/// The grid cells of one model, checked against its embedding size.
+struct ModelGrid {
+    grid: Grid,
+    native: usize,
+    settings: Vec<Setting>,
+}
+
+impl ModelGrid {
+    fn plan(entry: &ModelEntry, grid: &Grid, offline: bool) -> Result<Self> {
+        let native = ModelEncoders::load(entry, offline)?.dim()?;
+        let settings = grid.settings(native).map_err(|what| Error::Compression {
+            setting: format!("model `{}`", entry.name),
+            what,
+        })?;
+        Ok(Self {
+            grid: grid.clone(),
+            native,
+            settings,
+        })
+    }
+}
+
+/// One model's pass over the tasks.
+struct ModelRun<'a> {
+    entry: &'a ModelEntry,
+    config: &'a RunConfig,
+    grid: Option<&'a ModelGrid>,
+    opts: &'a RunOptions,
+    encoders: Option<ModelEncoders>,
+}
+
+/// A cell to compute or reuse, and where its result lives.
+struct Cell {
+    setting: Option<Setting>,
+    path: PathBuf,
+}
+
+impl ModelRun<'_> {
+    fn run_tasks(
+        &mut self,
+        tasks: &[&TaskSpec],
+        data: &DataSource,
+        encode_opts: &EncodeOptions,
+        cache: Option<&EmbeddingCache>,
+        rows: &mut Vec<RunRow>,
+    ) -> Result<(usize, usize)> {
+        let mut counts = (0, 0);
+        for task in tasks {
+            let cells = self.cells(task);
+            if !self.opts.overwrite && cells.iter().all(|c| c.path.is_file()) {
+                for cell in &cells {
+                    rows.push(self.row(task, &TaskResult::load(&cell.path)?, true));
                 }
-                let model = encoders.as_ref().expect("just loaded");
-                let start = Instant::now();
-                let scores = match evaluate_task(task, model, &data, &encode_opts) {
-                    Ok(scores) => scores,
+                continue;
+            }
+            if self.encoders.is_none() {
+                self.encoders = Some(ModelEncoders::load(self.entry, self.opts.offline)?);
+            }
+            let model = self.encoders.as_ref().expect("just loaded");
+            let embedder = Embedder::new(model, encode_opts, cache);
+            match self.run_cells(task, &cells, model, &embedder, data, rows) {
+                Err(e) if e.is_data_unavailable() => {
                     // A task whose data is not here is reported, and the run goes on.
-                    Err(e) if e.is_data_unavailable() => {
-                        tracing::warn!("{}: skipped: {e}", task.name);
-                        rows.push(RunRow {
-                            model: entry.name.clone(),
-                            task: task.name.clone(),
-                            task_type: task.type_name(),
-                            main_score: None,
-                            reused: false,
-                            unavailable: Some(e.to_string()),
-                        });
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                let result = TaskResult::new(task, scores, start.elapsed().as_secs_f64());
-                result.save(&path)?;
-                (result, false)
-            };
-            tracing::info!("{} {}: {:?}", entry.name, task.name, result.main_score());
-            rows.push(RunRow {
-                model: entry.name.clone(),
-                task: task.name.clone(),
-                task_type: task.type_name(),
-                main_score: result.main_score(),
-                reused,
-                unavailable: None,
+                    tracing::warn!("{}: skipped: {e}", task.name);
+                    rows.push(RunRow {
+                        model: self.entry.name.clone(),
+                        task: task.name.clone(),
+                        task_type: task.type_name(),
+                        main_score: None,
+                        reused: false,
+                        unavailable: Some(e.to_string()),
+                        compression: None,
+                    });
+                }
+                other => other?,
+            }
+            let (e, c) = embedder.counts();
+            counts = (counts.0 + e, counts.1 + c);
+        }
+        Ok(counts)
+    }
+
+    /// The task's cells, the float32 full-size one first; rescore cells only for retrieval.
+    fn cells(&self, task: &TaskSpec) -> Vec<Cell> {
+        let (out, name, rev) = (
+            &self.config.output_dir,
+            &self.entry.name,
+            self.entry.revision(),
+        );
+        let plain = Cell {
+            setting: None,
+            path: result_path(out, name, rev, &task.name),
+        };
+        let Some(grid) = self.grid else {
+            return vec![plain];
+        };
+        let retrieval = matches!(task.kind, TaskKind::Retrieval(_));
+        let mut cells = vec![plain];
+        for s in grid.settings.iter().filter(|s| retrieval || !s.rescore) {
+            cells.push(Cell {
+                setting: Some(*s),
+                path: experiment_path(out, name, rev, &s.name(), &task.name),
             });
         }
+        cells
     }
-    Ok(rows)
+
+    /// Evaluates the baseline (always: it is the retention reference and, for the `train`
+    /// calibration, what the ranges are learnt from), then every cell not yet on disk.
+    fn run_cells(
+        &self,
+        task: &TaskSpec,
+        cells: &[Cell],
+        model: &ModelEncoders,
+        embedder: &Embedder,
+        data: &DataSource,
+        rows: &mut Vec<RunRow>,
+    ) -> Result<()> {
+        let similarity = model.similarity_for(task)?;
+        let native = match self.grid {
+            Some(g) => g.native,
+            None => model.dim()?,
+        };
+        let multiplier = self.grid.map_or(0, |g| g.grid.rescore_multiplier);
+        let baseline = Compressor::baseline(native, similarity);
+        let start = Instant::now();
+        let scores = evaluate_task(
+            task,
+            &CellEncoder {
+                embedder,
+                compressor: &baseline,
+            },
+            data,
+            multiplier,
+        )?;
+        let base = TaskResult::new(task, scores, start.elapsed().as_secs_f64());
+        let base_score = base.main_score();
+        let calibration = match self.grid {
+            Some(g) => Some(calibration(&g.grid, embedder)?),
+            None => None,
+        };
+        let progress = cell_progress(task, cells.len(), self.opts.progress && self.grid.is_some());
+        for cell in cells {
+            progress.inc(1);
+            let reuse = cell.path.is_file() && !self.opts.overwrite;
+            let result = match (cell.setting, reuse) {
+                (_, true) => TaskResult::load(&cell.path)?,
+                (None, false) => base.clone(),
+                (Some(setting), false) => {
+                    let grid = self.grid.expect("cells with settings come from a grid");
+                    let compressor = Compressor {
+                        setting,
+                        semantics: grid.grid.semantics,
+                        calibration: calibration.clone().flatten(),
+                        similarity,
+                    };
+                    let mut result = if compressor.is_baseline(native) {
+                        base.clone()
+                    } else {
+                        tracing::info!("{} {}: {}", self.entry.name, task.name, setting.name());
+                        let start = Instant::now();
+                        let enc = CellEncoder {
+                            embedder,
+                            compressor: &compressor,
+                        };
+                        let scores = evaluate_task(task, &enc, data, multiplier)?;
+                        TaskResult::new(task, scores, start.elapsed().as_secs_f64())
+                    };
+                    result.compression = Some(compression_info(
+                        &grid.grid, &setting, native, &result, base_score,
+                    ));
+                    result
+                }
+            };
+            if !reuse {
+                result.save(&cell.path)?;
+            }
+            tracing::info!(
+                "{} {}: {:?}",
+                self.entry.name,
+                task.name,
+                result.main_score()
+            );
+            rows.push(self.row(task, &result, reuse));
+        }
+        progress.finish_and_clear();
+        Ok(())
+    }
+
+    fn row(&self, task: &TaskSpec, result: &TaskResult, reused: bool) -> RunRow {
+        RunRow {
+            model: self.entry.name.clone(),
+            task: task.name.clone(),
+            task_type: task.type_name(),
+            main_score: result.main_score(),
+            reused,
+            unavailable: None,
+            compression: result.compression.clone(),
+        }
+    }
+}
+
+/// A bar over a task's grid cells (hidden for plain runs and `--quiet`).
+fn cell_progress(task: &TaskSpec, cells: usize, enabled: bool) -> indicatif::ProgressBar {
+    if !enabled {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(cells as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} grid cells  eta {eta}")
+            .expect("static template"),
+    );
+    bar.set_message(task.name.clone());
+    bar
+}
+
+/// The ranges the scalar levels use under the grid's calibration policy (`None` when they
+/// come from each encode call, as with MTEB semantics).
+fn calibration(grid: &Grid, embedder: &Embedder) -> Result<Option<Calibration>> {
+    if grid.semantics == Semantics::Mteb {
+        return Ok(None);
+    }
+    Ok(match &grid.calibration {
+        CalibrationPolicy::Fixed([lo, hi]) => Some(Calibration::Fixed { min: *lo, max: *hi }),
+        CalibrationPolicy::Train => embedder.kept_ranges().map(Calibration::Ranges),
+        CalibrationPolicy::File(path) => {
+            let texts = calibration_texts(path)?;
+            let emb = embedder.encode(&texts, Role::Plain, Part::Train)?;
+            merged_ranges(&[emb.as_ref()]).map(Calibration::Ranges)
+        }
+    })
+}
+
+/// The non-blank lines of a calibration file.
+fn calibration_texts(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let texts: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    if texts.len() < 2 {
+        return Err(Error::invalid(
+            path,
+            "a calibration file needs at least two texts, one per line",
+        ));
+    }
+    Ok(texts)
+}
+
+fn compression_info(
+    grid: &Grid,
+    setting: &Setting,
+    native: usize,
+    result: &TaskResult,
+    baseline: Option<f64>,
+) -> CompressionInfo {
+    let quantized = setting.level.is_scalar() && grid.semantics == Semantics::SentenceTransformers;
+    CompressionInfo {
+        setting: setting.name(),
+        dim: setting.dim,
+        quantization: setting.level.name().to_string(),
+        semantics: grid.semantics.name().to_string(),
+        calibration: if quantized {
+            grid.calibration.describe()
+        } else {
+            "none".into()
+        },
+        rescore_multiplier: setting.rescore.then_some(grid.rescore_multiplier),
+        bytes_per_vector: setting.bytes_per_vector(),
+        float32_bytes_per_vector: 4 * native,
+        baseline_main_score: baseline,
+        retention: match (result.main_score(), baseline) {
+            (Some(s), Some(b)) if b != 0.0 => Some(s / b),
+            _ => None,
+        },
+    }
 }
 
 fn select_tasks<'a>(registry: &'a Registry, names: &[String]) -> Result<Vec<&'a TaskSpec>> {

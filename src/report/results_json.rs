@@ -1,6 +1,11 @@
 //! One MTEB-format result file per (model, task):
 //! `<out>/<org>__<name>/<revision>/<Task>.json`, loadable by mteb's `TaskResult.from_disk`.
 //! `mteb_version` is null; `leafbench_version` says what produced the file.
+//!
+//! A compression grid adds one file per cell:
+//! `<out>/<org>__<name>/<revision>/experiments/<setting>/<Task>.json` (setting e.g.
+//! `dim256-int8`), with a `compression` object: the cell, its bytes per vector and its
+//! retention (main score ÷ the float32 full-size main score of the same run).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +27,27 @@ pub struct TaskResult {
     pub scores: BTreeMap<String, Vec<BTreeMap<String, Value>>>,
     pub evaluation_time: f64,
     pub kg_co2_emissions: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<CompressionInfo>,
+}
+
+/// The grid cell a result was computed at.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CompressionInfo {
+    pub setting: String,
+    pub dim: usize,
+    pub quantization: String,
+    pub semantics: String,
+    pub calibration: String,
+    /// Candidates per kept hit fetched before rescoring (binary rescore cells only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescore_multiplier: Option<usize>,
+    pub bytes_per_vector: usize,
+    pub float32_bytes_per_vector: usize,
+    /// Main score of the float32 full-size cell of the same run.
+    pub baseline_main_score: Option<f64>,
+    /// This cell's main score ÷ `baseline_main_score`.
+    pub retention: Option<f64>,
 }
 
 impl TaskResult {
@@ -47,6 +73,7 @@ impl TaskResult {
             scores,
             evaluation_time,
             kg_co2_emissions: None,
+            compression: None,
         }
     }
 
@@ -79,6 +106,22 @@ pub fn result_path(out_dir: &Path, model_name: &str, revision: &str, task: &str)
     out_dir
         .join(model_name.replace('/', "__"))
         .join(revision)
+        .join(format!("{task}.json"))
+}
+
+/// `<out>/<org>__<name>/<revision>/experiments/<setting>/<Task>.json`.
+pub fn experiment_path(
+    out_dir: &Path,
+    model_name: &str,
+    revision: &str,
+    setting: &str,
+    task: &str,
+) -> PathBuf {
+    out_dir
+        .join(model_name.replace('/', "__"))
+        .join(revision)
+        .join("experiments")
+        .join(setting)
         .join(format!("{task}.json"))
 }
 

@@ -3,6 +3,7 @@
 
 use super::published::Published;
 use crate::error::Result;
+use crate::report::results_json::CompressionInfo;
 use crate::run::RunRow;
 use crate::task::Registry;
 
@@ -40,6 +41,33 @@ impl SummaryRow {
 
 pub struct Summary {
     pub rows: Vec<SummaryRow>,
+    /// The compression grid's cells, when the run had one.
+    pub cells: Vec<CellRow>,
+}
+
+/// One grid cell of one task.
+pub struct CellRow {
+    pub model: String,
+    pub task: String,
+    pub info: CompressionInfo,
+    pub ours: Option<f64>,
+}
+
+impl CellRow {
+    /// The printed cells: model, task, setting, bytes per vector, score, retention (%).
+    fn cells(&self) -> [String; 6] {
+        [
+            self.model.clone(),
+            self.task.clone(),
+            self.info.setting.clone(),
+            self.info.bytes_per_vector.to_string(),
+            points(self.ours),
+            self.info
+                .retention
+                .map(|r| format!("{:.1}", 100.0 * r))
+                .unwrap_or_else(|| "–".into()),
+        ]
+    }
 }
 
 fn points(v: Option<f64>) -> String {
@@ -52,8 +80,20 @@ fn signed(v: Option<f64>) -> String {
 
 impl Summary {
     pub fn new(rows: &[RunRow], registry: &Registry, published: &Published) -> Result<Self> {
+        let cells = rows
+            .iter()
+            .filter_map(|r| {
+                Some(CellRow {
+                    model: r.model.clone(),
+                    task: r.task.clone(),
+                    info: r.compression.clone()?,
+                    ours: r.main_score.map(|v| v * 100.0),
+                })
+            })
+            .collect();
         let rows = rows
             .iter()
+            .filter(|r| r.compression.is_none())
             .map(|r| {
                 let task = registry.get(&r.task)?;
                 Ok(SummaryRow {
@@ -68,7 +108,7 @@ impl Summary {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { rows })
+        Ok(Self { rows, cells })
     }
 
     pub fn to_text(&self) -> String {
@@ -84,6 +124,18 @@ impl Summary {
         for line in self.mean_lines() {
             out += &line;
             out.push('\n');
+        }
+        if !self.cells.is_empty() {
+            out += &format!(
+                "\n{:<40} {:<40} {:<24} {:>9} {:>7} {:>9}\n",
+                "model", "task", "setting", "bytes/vec", "score", "retained%"
+            );
+            for c in &self.cells {
+                let [model, task, setting, bytes, ours, kept] = c.cells();
+                out += &format!(
+                    "{model:<40} {task:<40} {setting:<24} {bytes:>9} {ours:>7} {kept:>9}\n"
+                );
+            }
         }
         out
     }
@@ -131,6 +183,13 @@ impl Summary {
         out.push('\n');
         for line in self.mean_lines() {
             out += &format!("{line}\n\n");
+        }
+        if !self.cells.is_empty() {
+            out += "| model | task | setting | bytes/vector | leafbench | retained % |\n\
+                    |---|---|---|---:|---:|---:|\n";
+            for c in &self.cells {
+                out += &format!("| {} |\n", c.cells().join(" | "));
+            }
         }
         out
     }

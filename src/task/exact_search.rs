@@ -58,7 +58,8 @@ impl Ord for Hit {
 pub struct TopK {
     k: usize,
     similarity: Similarity,
-    queries: Tensor,
+    /// The prepared float queries; `None` when the caller scores chunks itself.
+    queries: Option<Tensor>,
     /// Min-heaps (via `Reverse`) so the weakest kept hit is at the top.
     heaps: Vec<BinaryHeap<std::cmp::Reverse<Hit>>>,
 }
@@ -68,9 +69,35 @@ impl TopK {
         Ok(Self {
             k,
             similarity,
-            queries: prepared(queries, similarity)?,
+            queries: Some(prepared(queries, similarity)?),
             heaps: (0..queries.rows).map(|_| BinaryHeap::new()).collect(),
         })
+    }
+
+    /// Heaps for `n_queries` queries whose chunks are scored by [`TopK::add_scored`].
+    pub fn scored(n_queries: usize, k: usize, similarity: Similarity) -> Self {
+        Self {
+            k,
+            similarity,
+            queries: None,
+            heaps: (0..n_queries).map(|_| BinaryHeap::new()).collect(),
+        }
+    }
+
+    /// Keeps the best of `n_docs` documents whose scores for query `q` `score(q, out)` writes.
+    pub fn add_scored(
+        &mut self,
+        n_docs: usize,
+        ids: &[Arc<str>],
+        score: impl Fn(usize, &mut [f32]) + Sync,
+    ) {
+        assert_eq!(n_docs, ids.len(), "one id per document");
+        let k = self.k;
+        self.heaps.par_iter_mut().enumerate().for_each(|(q, heap)| {
+            let mut row = vec![0f32; n_docs];
+            score(q, &mut row);
+            keep_best(heap, &row, ids, k);
+        });
     }
 
     /// Scores one chunk of documents against every query and keeps the best hits.
@@ -80,11 +107,11 @@ impl TopK {
             return Ok(());
         }
         let d = prepared(docs, self.similarity)?;
-        let scores = self
+        let queries = self
             .queries
-            .matmul(&d.t()?)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
+            .as_ref()
+            .expect("add_chunk needs float queries (TopK::new)");
+        let scores = queries.matmul(&d.t()?)?.flatten_all()?.to_vec1::<f32>()?;
         let k = self.k;
         self.heaps
             .par_iter_mut()
@@ -104,6 +131,18 @@ impl TopK {
             })
             .collect()
     }
+}
+
+/// The best `k` of `(document, score)` pairs, ordered and tie-broken as [`TopK`] keeps them.
+pub fn best_k(scored: impl IntoIterator<Item = (Arc<str>, f32)>, k: usize) -> HashMap<String, f32> {
+    let mut heap = BinaryHeap::new();
+    let (ids, scores): (Vec<Arc<str>>, Vec<f32>) = scored.into_iter().unzip();
+    if k > 0 {
+        keep_best(&mut heap, &scores, &ids, k);
+    }
+    heap.into_iter()
+        .map(|std::cmp::Reverse(h)| (h.doc.to_string(), h.score))
+        .collect()
 }
 
 fn keep_best(

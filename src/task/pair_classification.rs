@@ -4,17 +4,19 @@
 
 use super::scores::Scores;
 use super::sts::PairedSimilarities;
+use crate::compress::view::View;
 use crate::data::PairSplit;
-use crate::embeddings::Embeddings;
 use crate::metrics::pair_threshold::{
     best_accuracy_threshold, best_f1_threshold, pair_average_precision,
 };
 
 const SUMMARY: [&str; 5] = ["accuracy", "f1", "precision", "recall", "ap"];
 
-pub fn evaluate(split: &PairSplit, e1: &Embeddings, e2: &Embeddings) -> Scores {
+/// `left[i]` and `right[i]` are the rows of pair i's sentences in `view`.
+pub fn evaluate(split: &PairSplit, view: &View, left: &[usize], right: &[usize]) -> Scores {
     let labels: Vec<bool> = split.gold.iter().map(|&g| g > 0.5).collect();
-    let sims = PairedSimilarities::new(e1, e2);
+    let pairs = left.iter().copied().zip(right.iter().copied());
+    let sims = PairedSimilarities::of_pairs(view, view, pairs);
     let manhattan: Vec<f64> = sims.neg_manhattan.iter().map(|d| -d).collect();
     let euclidean: Vec<f64> = sims.neg_euclidean.iter().map(|d| -d).collect();
     // The model's own similarity is cosine for every model leafbench loads.

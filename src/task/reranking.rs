@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 
 use super::scores::Scores;
+use crate::compress::view::View;
 use crate::data::retrieval::Qrels;
 use crate::data::typed::RerankingSample;
-use crate::embeddings::Embeddings;
 use crate::metrics::average_precision::average_precision;
 use crate::metrics::trec::{retrieval_metrics, Run};
 
@@ -21,12 +21,18 @@ const MRR_AT: usize = 10;
 /// Texts embedded once each, looked up by text.
 pub struct Encoded<'a> {
     pub rows: HashMap<&'a str, usize>,
-    pub embeddings: Embeddings,
+    pub view: View,
 }
 
 impl Encoded<'_> {
-    fn row(&self, text: &str) -> &[f32] {
-        self.embeddings.row(self.rows[text])
+    /// Cosine of two texts' rows: in f32 as torch computes it for float views, by the kernels
+    /// for code views.
+    fn cosine(&self, text: &str, other: &Encoded, other_text: &str) -> f32 {
+        let (i, j) = (self.rows[text], other.rows[other_text]);
+        match (self.view.as_float(), other.view.as_float()) {
+            (Some(a), Some(b)) => cosine(a.row(i), b.row(j)),
+            _ => self.view.cosine(i, &other.view, j) as f32,
+        }
     }
 }
 
@@ -87,7 +93,7 @@ fn similarities(sample: &RerankingSample, queries: &Encoded, docs: &Encoded) -> 
             sample
                 .query
                 .iter()
-                .map(|q| cosine(queries.row(q), docs.row(d)))
+                .map(|q| queries.cosine(q, docs, d))
                 .fold(f32::NEG_INFINITY, f32::max)
         })
         .collect()
@@ -132,11 +138,14 @@ mod tests {
                 .enumerate()
                 .map(|(i, (t, _))| (*t, i))
                 .collect(),
-            embeddings: Embeddings {
-                rows: items.len(),
-                dim: 2,
-                data: items.iter().flat_map(|(_, v)| *v).collect(),
-            },
+            view: View::float(
+                crate::embeddings::Embeddings {
+                    rows: items.len(),
+                    dim: 2,
+                    data: items.iter().flat_map(|(_, v)| *v).collect(),
+                },
+                crate::task::exact_search::Similarity::Cosine,
+            ),
         }
     }
 

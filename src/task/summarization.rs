@@ -4,18 +4,13 @@
 
 use super::scores::Scores;
 use super::spec::StsParams;
+use crate::compress::view::View;
 use crate::data::SummaryRow;
-use crate::embeddings::Embeddings;
 use crate::metrics::correlation::{pearson, spearman};
 use crate::parity::cosine;
 
 /// `human` and `machine` hold every row's summaries, flattened in row order.
-pub fn evaluate(
-    rows: &[SummaryRow],
-    human: &Embeddings,
-    machine: &Embeddings,
-    params: &StsParams,
-) -> Scores {
+pub fn evaluate(rows: &[SummaryRow], human: &View, machine: &View, params: &StsParams) -> Scores {
     let range = params.max_score - params.min_score;
     let (mut h0, mut m0) = (0, 0);
     let mut per_row: Vec<[f64; 4]> = Vec::new();
@@ -54,19 +49,26 @@ pub fn evaluate(
 }
 
 /// For each machine summary, its highest cosine and highest dot product with any human one.
+/// Float views are compared in f64, code views by the kernels.
 fn best_matches(
-    human: &Embeddings,
+    human: &View,
     hs: std::ops::Range<usize>,
-    machine: &Embeddings,
+    machine: &View,
     ms: std::ops::Range<usize>,
 ) -> (Vec<f64>, Vec<f64>) {
+    let pair = |j: usize, k: usize| match (machine.as_float(), human.as_float()) {
+        (Some(m), Some(h)) => {
+            let (m, h) = (m.row(j), h.row(k));
+            let dot: f64 = m.iter().zip(h).map(|(a, b)| *a as f64 * *b as f64).sum();
+            (cosine(m, h), dot)
+        }
+        _ => (machine.cosine(j, human, k), machine.dot(j, human, k)),
+    };
     ms.map(|j| {
-        let m = machine.row(j);
         hs.clone()
             .fold((f64::NEG_INFINITY, f64::NEG_INFINITY), |(c, d), k| {
-                let h = human.row(k);
-                let dot: f64 = m.iter().zip(h).map(|(a, b)| *a as f64 * *b as f64).sum();
-                (c.max(cosine(m, h)), d.max(dot))
+                let (cos, dot) = pair(j, k);
+                (c.max(cos), d.max(dot))
             })
     })
     .unzip()

@@ -50,7 +50,8 @@ pub fn leafbench(args: &[&str]) -> Output {
 pub fn leafbench_with_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leafbench"));
     cmd.env("HF_HUB_OFFLINE", "1");
-    isolated(&mut cmd, args, env)
+    let cache = tempfile::tempdir().unwrap();
+    isolated(&mut cmd, args, env, cache.path())
         .output()
         .expect("leafbench runs")
 }
@@ -60,17 +61,25 @@ pub fn leafbench_from_endpoint(args: &[&str], endpoint: &str, env: &[(&str, &Pat
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_leafbench"));
     cmd.env_remove("HF_HUB_OFFLINE")
         .env("HF_ENDPOINT", endpoint);
-    isolated(&mut cmd, args, env)
+    let cache = tempfile::tempdir().unwrap();
+    isolated(&mut cmd, args, env, cache.path())
         .output()
         .expect("leafbench runs")
 }
 
-/// The caller's own cache settings must not leak into a test's cache layout.
-fn isolated<'c>(cmd: &'c mut Command, args: &[&str], env: &[(&str, &Path)]) -> &'c mut Command {
+/// The caller's own cache settings must not leak into a test's cache layout; each call gets an
+/// empty embedding cache unless `env` names one (`LEAFBENCH_CACHE`).
+fn isolated<'c>(
+    cmd: &'c mut Command,
+    args: &[&str],
+    env: &[(&str, &Path)],
+    embedding_cache: &Path,
+) -> &'c mut Command {
     cmd.args(args)
         .env_remove("HF_HUB_CACHE")
         .env_remove("HF_HOME")
-        .env_remove("HF_TOKEN");
+        .env_remove("HF_TOKEN")
+        .env("LEAFBENCH_CACHE", embedding_cache);
     for (k, v) in env {
         cmd.env(k, v);
     }
