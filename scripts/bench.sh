@@ -5,6 +5,9 @@
 #   scripts/bench.sh encode [THREADS...]     encode throughput, default threads: 1 2
 #   scripts/bench.sh search [THREADS...]     exact top-1000 search over 300,000 random
 #                                            384-dim documents and 1,000 queries, default: 2
+#   scripts/bench.sh grid                    configs/compression-grid.yaml: wall time of the
+#                                            float32 full-size run alone, of the whole grid
+#                                            (cold cache) and of the grid again (warm cache)
 #
 # `encode`: tokens/s of leafbench and of sentence-transformers on the peer's bench inputs
 # (2,000 short STS sentences; 500 SciFact passages of 256 tokens), all-MiniLM-L6-v2, batch 32,
@@ -18,12 +21,46 @@ peer_venv="${PEER_VENV:-$HOME/.cache/peer-venv}"
 what="${1:-}"
 shift || true
 case "$what" in
-  encode|search) ;;
-  *) echo "usage: scripts/bench.sh encode|search [THREADS...]" >&2; exit 2 ;;
+  encode|search|grid) ;;
+  *) echo "usage: scripts/bench.sh encode|search|grid [THREADS...]" >&2; exit 2 ;;
 esac
 threads=("$@")
 
 cargo build --release --locked >&2
+
+# `grid`: leafbench against itself — the price of a whole compression grid next to the price
+# of its float32 full-size cell alone (each text encoded once, so the ratio should stay near 1),
+# and a second grid run that reads every embedding from the cache.
+if [ "$what" = grid ]; then
+  scripts/fetch-model.sh >/dev/null
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  # The config's relative paths, made absolute for copies outside configs/.
+  absolute() { sed "s#: \.\./#: $root/configs/../#" configs/compression-grid.yaml; }
+  absolute | sed "s#^output_dir:.*#output_dir: $work/grid#" >"$work/grid.yaml"
+  absolute | sed '/^compression:/,$d' | sed "s#^output_dir:.*#output_dir: $work/float32#" >"$work/float32.yaml"
+  timed() {
+    local start end
+    start="$(date +%s.%N)"
+    target/release/leafbench run "$@" --quiet --overwrite >"$work/last.out" 2>"$work/last.err" \
+      || { cat "$work/last.err" >&2; exit 1; }
+    end="$(date +%s.%N)"
+    python3 -c "print(f'{$end - $start:.2f}')"
+  }
+  alone="$(timed "$work/float32.yaml" --no-cache)"
+  cold="$(timed "$work/grid.yaml" --cache-dir "$work/cache")"
+  cells="$(grep -c . <(find "$work/grid" -path '*experiments*' -name '*.json'))"
+  warm="$(timed "$work/grid.yaml" --cache-dir "$work/cache")"
+  grep '^embeddings:' "$work/last.err" >&2
+  python3 - "$alone" "$cold" "$warm" "$cells" <<'PY'
+import sys
+alone, cold, warm, cells = map(float, sys.argv[1:])
+print(f"float32/full-size run alone  {alone:8.2f} s")
+print(f"grid, cold cache             {cold:8.2f} s   {cold / alone:5.2f}x the float32 run   ({int(cells)} result files)")
+print(f"grid again, warm cache       {warm:8.2f} s   {cold / warm:5.2f}x faster than the cold grid")
+PY
+  exit 0
+fi
 [ -x "$peer_venv/bin/python" ] || bash "$shared/peer/setup.sh" >&2
 
 # `search`: scoring and top-k merging alone (random embeddings stand in for the encoder), the
