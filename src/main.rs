@@ -1,5 +1,7 @@
 //! The `leafbench` command line.
 
+mod report_cli;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -67,6 +69,18 @@ enum Command {
         after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub\n  leafbench run configs/compression-grid.yaml              # dims x quantization levels, one encode per text"
     )]
     Run(RunArgs),
+    /// Leaderboard tables from results folders: Mean(Task), Mean(TaskType), type means, Borda
+    /// rank and every task, one row per model (and compression setting).
+    #[command(
+        after_help = "Examples:\n  leafbench report results --benchmark \"MTEB(eng, v2)\" --reference published\n  leafbench report published:MongoDB/mdbr-leaf-mt published:sentence-transformers/all-MiniLM-L6-v2 --benchmark \"MTEB(eng, v2)\"\n  leafbench report results --format csv --output table.csv"
+    )]
+    Report(report_cli::ReportArgs),
+    /// Compare a candidate's scores with a baseline's; exit 1 when any change exceeds its
+    /// tolerance (the first line says PASS or FAIL).
+    #[command(
+        after_help = "Examples:\n  leafbench compare results-before/ results-after/ --tolerance 0.1\n  leafbench compare published:sentence-transformers/all-MiniLM-L6-v2 results/ --per-type Retrieval=0.5\n\nExit status: 0 within tolerance, 1 beyond it, 2 on an error."
+    )]
+    Compare(report_cli::CompareArgs),
     /// List the task definitions, optionally of one type.
     #[command(after_help = "Example:\n  leafbench tasks --type STS")]
     Tasks {
@@ -421,6 +435,8 @@ fn main() -> ExitCode {
         } => parity_check(model, texts, reference, *min_cosine, *max_abs_diff),
         Command::Download { model, offline } => download(model, *offline),
         Command::Run(args) => run_config(args),
+        Command::Report(args) => report_cli::report(args),
+        Command::Compare(args) => report_cli::compare_results(args),
         Command::Tasks {
             task_type,
             tasks_dir,

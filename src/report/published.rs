@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishedScore {
     pub model: String,
+    pub revision: String,
     pub task: String,
     pub split: String,
     pub hf_subset: String,
@@ -37,6 +38,7 @@ impl Published {
                 .position(|h| *h == name)
                 .ok_or_else(|| Error::invalid(path, format!("no `{name}` column")))
         };
+        let r = col("model_revision")?;
         let (m, t, s, h, v) = (
             col("model")?,
             col("task")?,
@@ -56,6 +58,7 @@ impl Published {
                 })?;
                 Ok(PublishedScore {
                     model: field(m),
+                    revision: field(r),
                     task: field(t),
                     split: field(s),
                     hf_subset: field(h),
@@ -64,6 +67,11 @@ impl Published {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { rows })
+    }
+
+    /// Every published row of `model`.
+    pub fn rows_of<'a>(&'a self, model: &'a str) -> impl Iterator<Item = &'a PublishedScore> + 'a {
+        self.rows.iter().filter(move |r| r.model == model)
     }
 
     /// Mean published main score of `model` on `task` over `splits` and `subset`.

@@ -1,5 +1,6 @@
 //! Tasks: their definitions (`spec`) and the set of them a run can name (`registry`).
 
+pub mod benchmark;
 pub mod classification;
 pub mod clustering;
 pub mod exact_search;

@@ -1,0 +1,308 @@
+//! `leafbench compare`: per task, the change of the main score (and optionally of every
+//! metric) from a baseline to a candidate, in points (×100), against a tolerance. Tasks are
+//! matched by name and compression setting; each side holds one model's results.
+
+use std::collections::BTreeMap;
+
+use super::sources::TaskScore;
+use crate::error::{Error, Result};
+
+/// Allowed |Δ| in points, per task type or by default.
+pub struct Tolerances {
+    pub default: f64,
+    pub per_type: BTreeMap<String, f64>,
+}
+
+impl Tolerances {
+    pub fn of(&self, task_type: &str) -> f64 {
+        self.per_type
+            .get(task_type)
+            .copied()
+            .unwrap_or(self.default)
+    }
+
+    /// Parses `Type=points`.
+    pub fn parse_per_type(s: &str) -> std::result::Result<(String, f64), String> {
+        let (ty, tol) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected TaskType=points, e.g. Retrieval=0.5"))?;
+        let tol: f64 = tol
+            .parse()
+            .map_err(|_| format!("`{s}`: `{tol}` is not a number of points"))?;
+        Ok((ty.to_string(), tol))
+    }
+}
+
+/// One compared value.
+#[derive(Debug, Clone)]
+pub struct Delta {
+    pub task: String,
+    pub task_type: String,
+    pub setting: Option<String>,
+    pub metric: String,
+    pub baseline: f64,
+    pub candidate: f64,
+    /// candidate − baseline, in points.
+    pub delta: f64,
+    pub tolerance: f64,
+}
+
+impl Delta {
+    pub fn beyond(&self) -> bool {
+        // NaN on either side counts as beyond any tolerance.
+        self.delta.is_nan() || self.delta.abs() > self.tolerance
+    }
+}
+
+pub struct Comparison {
+    pub baseline_model: String,
+    pub candidate_model: String,
+    pub deltas: Vec<Delta>,
+    /// Tasks only one side has (not compared).
+    pub only_baseline: Vec<String>,
+    pub only_candidate: Vec<String>,
+}
+
+type Key = (Option<String>, String);
+
+pub fn compare(
+    baseline: &[TaskScore],
+    candidate: &[TaskScore],
+    tolerances: &Tolerances,
+    all_metrics: bool,
+) -> Result<Comparison> {
+    let base = by_task(baseline, "baseline")?;
+    let cand = by_task(candidate, "candidate")?;
+    let mut deltas = Vec::new();
+    for (key, b) in &base.1 {
+        let Some(c) = cand.1.get(key) else { continue };
+        let tolerance = tolerances.of(&b.task_type);
+        let metrics: Vec<&String> = if all_metrics {
+            b.metrics
+                .keys()
+                .filter(|m| c.metrics.contains_key(*m) && *m != "evaluation_time")
+                .collect()
+        } else {
+            vec![]
+        };
+        let main = "main_score".to_string();
+        for metric in std::iter::once(&main).chain(metrics.into_iter().filter(|m| **m != main)) {
+            let (bv, cv) = (b.metrics[metric], c.metrics[metric]);
+            deltas.push(Delta {
+                task: b.task.clone(),
+                task_type: b.task_type.clone(),
+                setting: b.setting.clone(),
+                metric: metric.clone(),
+                baseline: bv,
+                candidate: cv,
+                delta: 100.0 * (cv - bv),
+                tolerance,
+            });
+        }
+    }
+    if deltas.is_empty() {
+        return Err(Error::Unsupported {
+            task: "compare".into(),
+            what: format!(
+                "the baseline ({}) and the candidate ({}) have no task in common",
+                base.0, cand.0
+            ),
+        });
+    }
+    let names = |m: &BTreeMap<Key, &TaskScore>, other: &BTreeMap<Key, &TaskScore>| {
+        m.keys()
+            .filter(|k| !other.contains_key(*k))
+            .map(|(s, t)| match s {
+                Some(s) => format!("{t} [{s}]"),
+                None => t.clone(),
+            })
+            .collect()
+    };
+    Ok(Comparison {
+        only_baseline: names(&base.1, &cand.1),
+        only_candidate: names(&cand.1, &base.1),
+        baseline_model: base.0,
+        candidate_model: cand.0,
+        deltas,
+    })
+}
+
+/// The side's one model and its scores by (setting, task).
+fn by_task<'a>(
+    scores: &'a [TaskScore],
+    side: &str,
+) -> Result<(String, BTreeMap<Key, &'a TaskScore>)> {
+    let mut models: Vec<&str> = scores.iter().map(|s| s.model.as_str()).collect();
+    models.sort();
+    models.dedup();
+    if models.len() != 1 {
+        return Err(Error::Unsupported {
+            task: "compare".into(),
+            what: format!(
+                "the {side} holds results of {} models ({}); compare takes one model per side",
+                models.len(),
+                models.join(", ")
+            ),
+        });
+    }
+    let map = scores
+        .iter()
+        .map(|s| ((s.setting.clone(), s.task.clone()), s))
+        .collect();
+    Ok((models[0].to_string(), map))
+}
+
+impl Comparison {
+    pub fn failures(&self) -> Vec<&Delta> {
+        self.deltas.iter().filter(|d| d.beyond()).collect()
+    }
+
+    /// The line a CI log reader sees first.
+    pub fn summary_line(&self) -> String {
+        let tasks = self
+            .deltas
+            .iter()
+            .filter(|d| d.metric == "main_score")
+            .count();
+        let failures = self.failures();
+        let worst = self
+            .deltas
+            .iter()
+            .max_by(|a, b| a.delta.abs().total_cmp(&b.delta.abs()))
+            .expect("at least one delta");
+        let worst_text = format!(
+            "{}{} {} Δ {:+.2} (tolerance {:.2})",
+            worst.task,
+            worst
+                .setting
+                .as_deref()
+                .map(|s| format!(" [{s}]"))
+                .unwrap_or_default(),
+            worst.metric,
+            worst.delta,
+            worst.tolerance
+        );
+        if failures.is_empty() {
+            format!("compare: PASS, {tasks} tasks within tolerance; largest change: {worst_text}")
+        } else {
+            format!(
+                "compare: FAIL, {} of {} compared values beyond tolerance over {tasks} tasks; worst: {worst_text}",
+                failures.len(),
+                self.deltas.len()
+            )
+        }
+    }
+
+    /// The summary line, then one line per compared value, then what was not compared.
+    pub fn to_text(&self) -> String {
+        let mut out = self.summary_line() + "\n";
+        out += &format!(
+            "baseline: {}   candidate: {}\n",
+            self.baseline_model, self.candidate_model
+        );
+        out += &format!(
+            "{:<44} {:<18} {:<24} {:>9} {:>9} {:>7} {:>6}  status\n",
+            "task", "type", "metric", "baseline", "candidate", "Δ", "tol"
+        );
+        for d in &self.deltas {
+            let task = match &d.setting {
+                Some(s) => format!("{} [{s}]", d.task),
+                None => d.task.clone(),
+            };
+            let status = match (d.beyond(), d.delta < 0.0) {
+                (false, _) => "ok",
+                (true, true) => "REGRESSION",
+                (true, false) => "BEYOND TOLERANCE (higher)",
+            };
+            out += &format!(
+                "{task:<44} {:<18} {:<24} {:>9.2} {:>9.2} {:>+7.2} {:>6.2}  {status}\n",
+                d.task_type,
+                d.metric,
+                100.0 * d.baseline,
+                100.0 * d.candidate,
+                d.delta,
+                d.tolerance
+            );
+        }
+        if !self.only_baseline.is_empty() {
+            out += &format!("not in the candidate: {}\n", self.only_baseline.join(", "));
+        }
+        if !self.only_candidate.is_empty() {
+            out += &format!("not in the baseline: {}\n", self.only_candidate.join(", "));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(model: &str, task: &str, main: f64) -> TaskScore {
+        TaskScore {
+            model: model.into(),
+            revision: "r".into(),
+            setting: None,
+            task: task.into(),
+            task_type: "STS".into(),
+            score: main,
+            metrics: BTreeMap::from([("main_score".into(), main), ("pearson".into(), main - 0.1)]),
+            source: "t".into(),
+        }
+    }
+
+    fn tol() -> Tolerances {
+        Tolerances {
+            default: 0.1,
+            per_type: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_change_beyond_tolerance_fails_and_is_named_first() {
+        let base = vec![score("m", "A", 0.80), score("m", "B", 0.70)];
+        let same = compare(&base, &base, &tol(), false).unwrap();
+        assert!(same.failures().is_empty());
+        assert!(same.summary_line().starts_with("compare: PASS, 2 tasks"));
+        let cand = vec![score("m2", "A", 0.795), score("m2", "B", 0.7005)];
+        let c = compare(&base, &cand, &tol(), false).unwrap();
+        assert_eq!(c.failures().len(), 1);
+        assert!(
+            c.summary_line().starts_with("compare: FAIL, 1 of 2"),
+            "{}",
+            c.summary_line()
+        );
+        assert!(c.to_text().contains("REGRESSION"));
+        let loose = Tolerances {
+            default: 0.1,
+            per_type: BTreeMap::from([("STS".into(), 1.0)]),
+        };
+        assert!(compare(&base, &cand, &loose, false)
+            .unwrap()
+            .failures()
+            .is_empty());
+        assert_eq!(compare(&base, &cand, &tol(), true).unwrap().deltas.len(), 4);
+    }
+
+    #[test]
+    fn sides_must_hold_one_model_and_share_a_task() {
+        let mixed = vec![score("m", "A", 0.8), score("n", "B", 0.7)];
+        let err = compare(&mixed, &mixed, &tol(), false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("2 models (m, n)"), "{err}");
+        let err = compare(
+            &[score("m", "A", 0.8)],
+            &[score("m", "B", 0.8)],
+            &tol(),
+            false,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.contains("no task in common"), "{err}");
+        assert_eq!(Tolerances::parse_per_type("Retrieval=0.5").unwrap().1, 0.5);
+        assert!(Tolerances::parse_per_type("Retrieval").is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! The `report` and `compare` commands: results folders (or the shipped published scores) in,
+//! a leaderboard table or a pass / fail comparison out.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use leafbench::report::compare::{compare, Tolerances};
+use leafbench::report::leaderboard::{self, Leaderboard};
+use leafbench::report::published::Published;
+use leafbench::report::sources::{self, TaskScore};
+use leafbench::task::benchmark::Benchmark;
+use leafbench::task::Registry;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Md,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Reference {
+    Published,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Results folders (`<org>__<name>/<revision>/<Task>.json` below them) or
+    /// `published:<org>/<name>` for the shipped published scores.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// Aggregate over a named benchmark (tasks/benchmarks/*.yaml), e.g. "MTEB(eng, v2)";
+    /// default: every task found.
+    #[arg(long)]
+    benchmark: Option<String>,
+    /// Add the published Mean(Task) of each model and the difference.
+    #[arg(long, value_enum)]
+    reference: Option<Reference>,
+    #[arg(long, value_enum, default_value = "md")]
+    format: Format,
+    /// Write the table to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Combine one model's results from several revisions into one row (an error otherwise).
+    #[arg(long)]
+    allow_mixed_revisions: bool,
+    /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
+    #[arg(long)]
+    tasks_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The reference side: a results folder of one model, or `published:<org>/<name>`.
+    baseline: String,
+    /// The side under test: a results folder of one model, or `published:<org>/<name>`.
+    candidate: String,
+    /// Largest allowed |Δ| of a score, in points (×100).
+    #[arg(long, default_value_t = 0.1)]
+    tolerance: f64,
+    /// A tolerance for one task type, e.g. `--per-type Retrieval=0.5` (repeatable).
+    #[arg(long, value_parser = Tolerances::parse_per_type)]
+    per_type: Vec<(String, f64)>,
+    /// Compare every metric both sides report, not only the main score.
+    #[arg(long)]
+    all_metrics: bool,
+    /// Combine one model's results from several revisions (an error otherwise).
+    #[arg(long)]
+    allow_mixed_revisions: bool,
+    /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
+    #[arg(long)]
+    tasks_dir: Option<PathBuf>,
+}
+
+pub fn report(args: &ReportArgs) -> Result<ExitCode> {
+    let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
+    let registry = Registry::load(&tasks_dir)?;
+    if let Some(out) = &args.output {
+        leafbench::output::check_writable(out)?;
+    }
+    let scores = sources::load(&args.inputs, &registry, args.allow_mixed_revisions)?;
+    let tasks = benchmark_tasks(&args.benchmark, &tasks_dir, &registry, &scores)?;
+    let published = match args.reference {
+        Some(Reference::Published) => Some(published_scores(&registry, &scores)?),
+        None => None,
+    };
+    let board = Leaderboard::new(&scores, &tasks, published.as_ref());
+    let frame = board.to_frame()?;
+    let text = match args.format {
+        Format::Md => leaderboard::markdown(&frame),
+        Format::Csv => leaderboard::csv(&frame),
+        Format::Json => leaderboard::json(&frame),
+    };
+    match &args.output {
+        Some(out) => leafbench::output::write_atomically(out, |w| w.write_all(text.as_bytes()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The benchmark's tasks with their types, or every task the scores cover, sorted by name.
+fn benchmark_tasks(
+    name: &Option<String>,
+    tasks_dir: &std::path::Path,
+    registry: &Registry,
+    scores: &[TaskScore],
+) -> Result<Vec<(String, String)>> {
+    let names: Vec<String> = match name {
+        Some(n) => Benchmark::find(&Benchmark::dir(tasks_dir), n)?.tasks,
+        None => {
+            let mut t: Vec<String> = scores.iter().map(|s| s.task.clone()).collect();
+            t.sort();
+            t.dedup();
+            t
+        }
+    };
+    names
+        .into_iter()
+        .map(|t| {
+            let ty = registry.get(&t)?.type_name().to_string();
+            Ok((t, ty))
+        })
+        .collect()
+}
+
+/// Published main scores of every model in the report, by (model, task).
+fn published_scores(
+    registry: &Registry,
+    scores: &[TaskScore],
+) -> Result<BTreeMap<(String, String), f64>> {
+    let table = Published::load(&Published::default_path())?;
+    let mut out = BTreeMap::new();
+    for s in scores {
+        let spec = registry.get(&s.task)?;
+        if let Some(p) = table.score(&s.model, &s.task, &spec.eval_splits, &spec.dataset.subset) {
+            out.insert((s.model.clone(), s.task.clone()), p);
+        }
+    }
+    // A model's published Mean(Task) covers the whole benchmark, not only the tasks it ran.
+    let models: Vec<String> = scores.iter().map(|s| s.model.clone()).collect();
+    for model in models {
+        for spec in registry.all() {
+            if let Some(p) =
+                table.score(&model, &spec.name, &spec.eval_splits, &spec.dataset.subset)
+            {
+                out.insert((model.clone(), spec.name.clone()), p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn compare_results(args: &CompareArgs) -> Result<ExitCode> {
+    let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
+    let registry = Registry::load(&tasks_dir)?;
+    let load = |input: &String| {
+        sources::load(
+            std::slice::from_ref(input),
+            &registry,
+            args.allow_mixed_revisions,
+        )
+    };
+    let baseline = load(&args.baseline)?;
+    let candidate = load(&args.candidate)?;
+    let tolerances = Tolerances {
+        default: args.tolerance,
+        per_type: args.per_type.iter().cloned().collect(),
+    };
+    let comparison = compare(&baseline, &candidate, &tolerances, args.all_metrics)?;
+    print!("{}", comparison.to_text());
+    Ok(if comparison.failures().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
