@@ -81,6 +81,13 @@ enum Command {
         after_help = "Examples:\n  leafbench compare results-before/ results-after/ --tolerance 0.1\n  leafbench compare published:sentence-transformers/all-MiniLM-L6-v2 results/ --per-type Retrieval=0.5\n\nExit status: 0 within tolerance, 1 beyond it, 2 on an error."
     )]
     Compare(report_cli::CompareArgs),
+    /// Charts from results folders, as PNG and SVG: score against dims per storage level,
+    /// retention heatmap, score against bytes per vector with the Pareto front, and per-task
+    /// bars comparing models.
+    #[command(
+        after_help = "Example:\n  leafbench plot results published:MongoDB/mdbr-leaf-mt published:thenlper/gte-small --out plots/"
+    )]
+    Plot(report_cli::PlotArgs),
     /// List the task definitions, optionally of one type.
     #[command(after_help = "Example:\n  leafbench tasks --type STS")]
     Tasks {
@@ -437,6 +444,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_config(args),
         Command::Report(args) => report_cli::report(args),
         Command::Compare(args) => report_cli::compare_results(args),
+        Command::Plot(args) => report_cli::plot(args),
         Command::Tasks {
             task_type,
             tasks_dir,

@@ -154,6 +154,47 @@ fn published_scores(
     Ok(out)
 }
 
+#[derive(Args)]
+pub struct PlotArgs {
+    /// Results folders or `published:<org>/<name>`, as for `report`.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// Folder to write the charts to (PNG and SVG of each).
+    #[arg(long)]
+    out: PathBuf,
+    /// Only the tasks of this benchmark (tasks/benchmarks/*.yaml).
+    #[arg(long)]
+    benchmark: Option<String>,
+    /// Combine one model's results from several revisions (an error otherwise).
+    #[arg(long)]
+    allow_mixed_revisions: bool,
+    /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
+    #[arg(long)]
+    tasks_dir: Option<PathBuf>,
+}
+
+pub fn plot(args: &PlotArgs) -> Result<ExitCode> {
+    let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
+    let registry = Registry::load(&tasks_dir)?;
+    let mut scores = sources::load(&args.inputs, &registry, args.allow_mixed_revisions)?;
+    if let Some(name) = &args.benchmark {
+        let keep = Benchmark::find(&Benchmark::dir(&tasks_dir), name)?.tasks;
+        scores.retain(|s| keep.contains(&s.task));
+    }
+    let charts = leafbench::report::plots::charts(&scores);
+    if charts.is_empty() {
+        anyhow::bail!("nothing to plot: the inputs hold no scores");
+    }
+    for named in &charts {
+        named
+            .chart
+            .save(&args.out, &named.stem, named.width, named.height)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", named.stem))?;
+        println!("{}", args.out.join(format!("{}.png", named.stem)).display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn compare_results(args: &CompareArgs) -> Result<ExitCode> {
     let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
     let registry = Registry::load(&tasks_dir)?;

@@ -70,7 +70,7 @@ use half::{bf16, f16};
 use std::fmt;
 
 /// A storage level for [`quantize`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
     Float32,
     Float16,

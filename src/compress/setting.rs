@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::quantize::Level;
 
 /// One cell of the grid: keep the first `dim` dimensions, store them at `level`. `rescore`
-/// marks the retrieval-only "binary + float32 rescore" cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// marks the retrieval-only "binary + float32 rescore" cell. Ordered by dim, then level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Setting {
     pub dim: usize,
     pub level: Level,
@@ -29,6 +29,21 @@ impl Setting {
     pub fn name(&self) -> String {
         let rescore = if self.rescore { "-rescore" } else { "" };
         format!("dim{}-{}{rescore}", self.dim, self.level.name())
+    }
+
+    /// Reads a cell name written by [`Setting::name`].
+    pub fn parse(name: &str) -> Option<Setting> {
+        let rest = name.strip_prefix("dim")?;
+        let (dim, rest) = rest.split_once('-')?;
+        let (level, rescore) = match rest.strip_suffix("-rescore") {
+            Some(l) => (l, true),
+            None => (rest, false),
+        };
+        Some(Setting {
+            dim: dim.parse().ok()?,
+            level: Level::parse(level)?,
+            rescore,
+        })
     }
 
     /// Bytes one stored vector takes (rescoring keeps the binary codes in the index; the float
@@ -222,6 +237,10 @@ mod tests {
                 "dim128-binary-rescore"
             ]
         );
+        for s in g.settings(384).unwrap() {
+            assert_eq!(Setting::parse(&s.name()), Some(s));
+        }
+        assert_eq!(Setting::parse("embed_dim_256"), None);
         let err = g.settings(100).unwrap_err();
         assert!(err.contains("384") && err.contains("100"), "{err}");
     }

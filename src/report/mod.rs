@@ -3,6 +3,8 @@
 
 pub mod compare;
 pub mod leaderboard;
+pub mod plot;
+pub mod plots;
 pub mod published;
 pub mod results_json;
 pub mod sources;

@@ -1,0 +1,276 @@
+//! Which charts `leafbench plot` draws from a set of scores: per model with compression cells,
+//! score against dims (one line per storage level) for each task and each task type, a
+//! retention heatmap (levels × dims) and score against bytes per vector with the Pareto front;
+//! across models, bars per task comparing their plain results.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::plot::{Chart, Series};
+use super::sources::TaskScore;
+use crate::compress::quantize::Level;
+use crate::compress::setting::Setting;
+
+/// A chart, the file stem it is saved under and its size in pixels.
+pub struct Named {
+    pub stem: String,
+    pub chart: Chart,
+    pub width: u32,
+    pub height: u32,
+}
+
+const WIDTH: u32 = 1000;
+const HEIGHT: u32 = 650;
+
+/// Every chart the scores support.
+pub fn charts(scores: &[TaskScore]) -> Vec<Named> {
+    let mut out = Vec::new();
+    for (model, cells) in grids(scores) {
+        out.extend(score_vs_dim(&model, &cells));
+        out.push(retention(&model, &cells));
+        out.push(pareto(&model, &cells));
+    }
+    if let Some(bars) = model_bars(scores) {
+        out.push(bars);
+    }
+    out
+}
+
+/// One model's grid: cell → task → (task type, score ×100). Rescoring cells (retrieval only)
+/// are left out, since they cover fewer tasks than the others.
+type Cells = BTreeMap<Setting, BTreeMap<String, (String, f64)>>;
+
+fn grids(scores: &[TaskScore]) -> BTreeMap<String, Cells> {
+    let mut out: BTreeMap<String, Cells> = BTreeMap::new();
+    for s in scores {
+        let Some(setting) = s.setting.as_deref().and_then(Setting::parse) else {
+            continue;
+        };
+        if setting.rescore {
+            continue;
+        }
+        out.entry(s.model.clone())
+            .or_default()
+            .entry(setting)
+            .or_default()
+            .insert(s.task.clone(), (s.task_type.clone(), 100.0 * s.score));
+    }
+    out
+}
+
+fn slug(model: &str) -> String {
+    model.replace('/', "__")
+}
+
+/// The model's name without its organisation, for titles.
+fn short(model: &str) -> &str {
+    model.rsplit('/').next().unwrap_or(model)
+}
+
+fn levels(cells: &Cells) -> Vec<Level> {
+    let mut v: Vec<Level> = cells.keys().map(|s| s.level).collect();
+    v.sort_by_key(|l| Level::ALL.iter().position(|a| a == l));
+    v.dedup();
+    v
+}
+
+fn dims(cells: &Cells) -> Vec<usize> {
+    let set: BTreeSet<usize> = cells.keys().map(|s| s.dim).collect();
+    set.into_iter().rev().collect()
+}
+
+/// The mean of `tasks`' scores at a cell, if the cell has every one of them.
+fn mean_at(cells: &Cells, setting: &Setting, tasks: &[String]) -> Option<f64> {
+    let cell = cells.get(setting)?;
+    let v: Option<Vec<f64>> = tasks.iter().map(|t| cell.get(t).map(|(_, s)| *s)).collect();
+    let v = v?;
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+fn tasks_of(cells: &Cells) -> BTreeMap<String, String> {
+    cells
+        .values()
+        .flat_map(|c| c.iter().map(|(t, (ty, _))| (t.clone(), ty.clone())))
+        .collect()
+}
+
+/// Score against dims for each task and for each task type's mean.
+fn score_vs_dim(model: &str, cells: &Cells) -> Vec<Named> {
+    let tasks = tasks_of(cells);
+    let mut groups: Vec<(String, Vec<String>)> =
+        tasks.keys().map(|t| (t.clone(), vec![t.clone()])).collect();
+    let types: BTreeSet<&String> = tasks.values().collect();
+    for ty in types {
+        let members: Vec<String> = tasks
+            .iter()
+            .filter(|(_, t)| *t == ty)
+            .map(|(n, _)| n.clone())
+            .collect();
+        groups.push((format!("{ty} (mean of {} tasks)", members.len()), members));
+    }
+    groups
+        .into_iter()
+        .map(|(name, members)| {
+            let series = levels(cells)
+                .into_iter()
+                .map(|level| Series {
+                    label: level.name().to_string(),
+                    points: dims(cells)
+                        .into_iter()
+                        .rev()
+                        .filter_map(|dim| {
+                            let s = Setting {
+                                dim,
+                                level,
+                                rescore: false,
+                            };
+                            Some((dim as f64, mean_at(cells, &s, &members)?))
+                        })
+                        .collect(),
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect();
+            let file = name.split(' ').next().unwrap_or(&name).to_string();
+            Named {
+                stem: format!("score-vs-dim_{}_{file}", slug(model)),
+                chart: Chart::lines(
+                    &format!("{}: {name}", short(model)),
+                    "embedding dimensions kept (MRL truncation)",
+                    "main score (×100)",
+                    series,
+                    true,
+                ),
+                width: WIDTH,
+                height: HEIGHT,
+            }
+        })
+        .collect()
+}
+
+/// Mean retention (% of the float32 full-size score) per level and dim.
+fn retention(model: &str, cells: &Cells) -> Named {
+    let dims = dims(cells);
+    let tasks: Vec<String> = tasks_of(cells).into_keys().collect();
+    let base = dims
+        .first()
+        .map(|&dim| Setting::plain(dim))
+        .and_then(|s| cells.get(&s));
+    let rows: Vec<Level> = levels(cells);
+    let values = rows
+        .iter()
+        .map(|&level| {
+            dims.iter()
+                .map(|&dim| {
+                    let cell = cells.get(&Setting {
+                        dim,
+                        level,
+                        rescore: false,
+                    })?;
+                    let ratios: Vec<f64> = tasks
+                        .iter()
+                        .filter_map(|t| Some(100.0 * cell.get(t)?.1 / base?.get(t)?.1))
+                        .collect();
+                    (ratios.len() == tasks.len() && !ratios.is_empty())
+                        .then(|| ratios.iter().sum::<f64>() / ratios.len() as f64)
+                })
+                .collect()
+        })
+        .collect();
+    Named {
+        stem: format!("retention_{}", slug(model)),
+        chart: Chart::heatmap(
+            &format!(
+                "{}: % of the float32 full-size score (mean of {} tasks)",
+                short(model),
+                tasks.len()
+            ),
+            "embedding dimensions kept",
+            "storage level",
+            dims.iter().map(|d| d.to_string()).collect(),
+            rows.iter().map(|l| l.name().to_string()).collect(),
+            values,
+            1,
+        ),
+        width: WIDTH,
+        height: HEIGHT,
+    }
+}
+
+/// Mean score over the tasks against bytes per vector, one series per level.
+fn pareto(model: &str, cells: &Cells) -> Named {
+    let tasks: Vec<String> = tasks_of(cells).into_keys().collect();
+    let series = levels(cells)
+        .into_iter()
+        .map(|level| Series {
+            label: level.name().to_string(),
+            points: cells
+                .keys()
+                .filter(|s| s.level == level)
+                .filter_map(|s| Some((s.bytes_per_vector() as f64, mean_at(cells, s, &tasks)?)))
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    Named {
+        stem: format!("score-vs-bytes_{}", slug(model)),
+        chart: Chart::pareto(
+            &format!(
+                "{}: score against storage (mean of {} tasks)",
+                short(model),
+                tasks.len()
+            ),
+            "bytes per vector",
+            "mean main score (×100)",
+            series,
+            false,
+        ),
+        width: WIDTH,
+        height: HEIGHT,
+    }
+}
+
+/// Plain scores per task, one bar per model (published scores apart from run results of the
+/// same model), when there are any.
+fn model_bars(scores: &[TaskScore]) -> Option<Named> {
+    let plain: Vec<&TaskScore> = scores.iter().filter(|s| s.setting.is_none()).collect();
+    let tasks: Vec<String> = plain
+        .iter()
+        .map(|s| s.task.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if tasks.is_empty() {
+        return None;
+    }
+    let models: BTreeSet<(&str, &str)> = plain
+        .iter()
+        .map(|s| (s.model.as_str(), s.revision.as_str()))
+        .collect();
+    let series = models
+        .iter()
+        .map(|&(model, revision)| Series {
+            label: if revision == "published" {
+                format!("{model} (published)")
+            } else {
+                model.to_string()
+            },
+            points: tasks
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| {
+                    let s = plain
+                        .iter()
+                        .find(|s| s.model == model && s.revision == revision && s.task == *t)?;
+                    Some((i as f64, 100.0 * s.score))
+                })
+                .collect(),
+        })
+        .collect();
+    // Bars widen with the number of tasks and models so each stays readable.
+    let width = WIDTH.max(60 + (tasks.len() * (models.len() + 1) * 14) as u32);
+    Some(Named {
+        stem: "models-by-task".into(),
+        chart: Chart::bars("Main score per task", "main score (×100)", tasks, series),
+        width,
+        height: HEIGHT,
+    })
+}
