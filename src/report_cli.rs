@@ -55,10 +55,13 @@ pub struct ReportArgs {
 
 #[derive(Args)]
 pub struct CompareArgs {
-    /// The reference side: a results folder of one model, or `published:<org>/<name>`.
-    baseline: String,
-    /// The side under test: a results folder of one model, or `published:<org>/<name>`.
-    candidate: String,
+    /// BASELINE CANDIDATE: each a results folder of one model, or `published:<org>/<name>`
+    /// (only CANDIDATE when `--baseline` is given).
+    #[arg(num_args = 1..=2, required = true)]
+    sides: Vec<String>,
+    /// The reference side, instead of the first positional argument.
+    #[arg(long)]
+    baseline: Option<String>,
     /// Largest allowed |Δ| of a score, in points (×100).
     #[arg(long, default_value_t = 0.1)]
     tolerance: f64,
@@ -205,8 +208,14 @@ pub fn compare_results(args: &CompareArgs) -> Result<ExitCode> {
             args.allow_mixed_revisions,
         )
     };
-    let baseline = load(&args.baseline)?;
-    let candidate = load(&args.candidate)?;
+    let (baseline, candidate) = match (&args.baseline, args.sides.as_slice()) {
+        (Some(b), [c]) => (b, c),
+        (None, [b, c]) => (b, c),
+        (Some(_), _) => anyhow::bail!("with --baseline, give only the candidate"),
+        (None, _) => anyhow::bail!("give a baseline and a candidate"),
+    };
+    let baseline = load(baseline)?;
+    let candidate = load(candidate)?;
     let tolerances = Tolerances {
         default: args.tolerance,
         per_type: args.per_type.iter().cloned().collect(),

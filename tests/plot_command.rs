@@ -47,7 +47,10 @@ fn plot(inputs: &[&str], out: &Path) -> BTreeMap<String, Vec<u8>> {
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
-            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
         })
         .collect()
 }
@@ -68,7 +71,10 @@ fn charts_are_complete_labelled_and_byte_identical_across_runs() {
         let bytes = first
             .get(&format!("{stem}.svg"))
             .unwrap_or_else(|| panic!("{stem}.svg missing; written: {:?}", first.keys()));
-        assert!(first[&format!("{stem}.png")].starts_with(b"\x89PNG\r\n\x1a\n"), "{stem}.png");
+        assert!(
+            first[&format!("{stem}.png")].starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{stem}.png"
+        );
         String::from_utf8(bytes.clone()).unwrap()
     };
     let expect = |stem: &str, texts: &[&str]| {
@@ -89,15 +95,31 @@ fn charts_are_complete_labelled_and_byte_identical_across_runs() {
     }
     expect(
         &format!("retention_{slug}"),
-        &["tiny: % of the float32 full-size score (mean of 2 tasks)", "storage level", "embedding dimensions kept", "100.0"],
+        &[
+            "tiny: % of the float32 full-size score (mean of 2 tasks)",
+            "storage level",
+            "embedding dimensions kept",
+            "100.0",
+        ],
     );
     expect(
         &format!("score-vs-bytes_{slug}"),
-        &["tiny: score against storage", "bytes per vector", "mean main score (×100)", "Pareto front", "binary"],
+        &[
+            "tiny: score against storage",
+            "bytes per vector",
+            "mean main score (×100)",
+            "Pareto front",
+            "binary",
+        ],
     );
     expect(
         "models-by-task",
-        &["Main score per task", "main score (×100)", "org/tiny", "sentence-transformers/all-MiniLM-L6-v2 (published)"],
+        &[
+            "Main score per task",
+            "main score (×100)",
+            "org/tiny",
+            "sentence-transformers/all-MiniLM-L6-v2 (published)",
+        ],
     );
 }
 
@@ -106,8 +128,17 @@ fn an_input_without_results_is_an_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("empty")).unwrap();
     let out = dir.path().join("out");
-    let run = common::leafbench(&["plot", dir.path().join("empty").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let run = common::leafbench(&[
+        "plot",
+        dir.path().join("empty").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(run.status.code(), Some(2));
-    assert!(common::stderr(&run).contains("holds no MTEB result files"), "{}", common::stderr(&run));
+    assert!(
+        common::stderr(&run).contains("holds no MTEB result files"),
+        "{}",
+        common::stderr(&run)
+    );
     assert!(!out.exists());
 }

@@ -190,6 +190,10 @@ fn compare_passes_identical_results_and_fails_a_perturbed_task() {
     ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("compare: PASS, 3 tasks"), "{out}");
+    let baseline = format!("published:{MINILM}");
+    let (code, out, _) = run(&["compare", "--baseline", &baseline, a.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not in the candidate"), "{out}");
 }
 
 #[test]
