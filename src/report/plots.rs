@@ -26,8 +26,8 @@ pub fn charts(scores: &[TaskScore]) -> Vec<Named> {
     let mut out = Vec::new();
     for (model, cells) in grids(scores) {
         out.extend(score_vs_dim(&model, &cells));
-        out.push(retention(&model, &cells));
-        out.push(pareto(&model, &cells));
+        out.extend(retention(&model, &cells));
+        out.extend(pareto(&model, &cells));
     }
     if let Some(bars) = model_bars(scores) {
         out.push(bars);
@@ -109,8 +109,8 @@ fn score_vs_dim(model: &str, cells: &Cells) -> Vec<Named> {
     }
     groups
         .into_iter()
-        .map(|(name, members)| {
-            let series = levels(cells)
+        .filter_map(|(name, members)| {
+            let series: Vec<Series> = levels(cells)
                 .into_iter()
                 .map(|level| Series {
                     label: level.name().to_string(),
@@ -129,8 +129,11 @@ fn score_vs_dim(model: &str, cells: &Cells) -> Vec<Named> {
                 })
                 .filter(|s| !s.points.is_empty())
                 .collect();
+            if series.is_empty() {
+                return None;
+            }
             let file = name.split(' ').next().unwrap_or(&name).to_string();
-            Named {
+            Some(Named {
                 stem: format!("score-vs-dim_{}_{file}", slug(model)),
                 chart: Chart::lines(
                     &format!("{}: {name}", short(model)),
@@ -141,19 +144,23 @@ fn score_vs_dim(model: &str, cells: &Cells) -> Vec<Named> {
                 ),
                 width: WIDTH,
                 height: HEIGHT,
-            }
+            })
         })
         .collect()
 }
 
-/// Mean retention (% of the float32 full-size score) per level and dim.
-fn retention(model: &str, cells: &Cells) -> Named {
+/// Mean retention (% of the float32 full-size score) per level and dim; none without a
+/// float32 cell at the largest dims.
+fn retention(model: &str, cells: &Cells) -> Option<Named> {
     let dims = dims(cells);
     let tasks: Vec<String> = tasks_of(cells).into_keys().collect();
-    let base = dims
+    let Some(base) = dims
         .first()
-        .map(|&dim| Setting::plain(dim))
-        .and_then(|s| cells.get(&s));
+        .and_then(|&dim| cells.get(&Setting::plain(dim)))
+    else {
+        tracing::warn!("{model}: no float32 cell at full size; no retention heatmap");
+        return None;
+    };
     let rows: Vec<Level> = levels(cells);
     let values = rows
         .iter()
@@ -167,7 +174,7 @@ fn retention(model: &str, cells: &Cells) -> Named {
                     })?;
                     let ratios: Vec<f64> = tasks
                         .iter()
-                        .filter_map(|t| Some(100.0 * cell.get(t)?.1 / base?.get(t)?.1))
+                        .filter_map(|t| Some(100.0 * cell.get(t)?.1 / base.get(t)?.1))
                         .collect();
                     (ratios.len() == tasks.len() && !ratios.is_empty())
                         .then(|| ratios.iter().sum::<f64>() / ratios.len() as f64)
@@ -175,7 +182,7 @@ fn retention(model: &str, cells: &Cells) -> Named {
                 .collect()
         })
         .collect();
-    Named {
+    Some(Named {
         stem: format!("retention_{}", slug(model)),
         chart: Chart::heatmap(
             &format!(
@@ -192,13 +199,14 @@ fn retention(model: &str, cells: &Cells) -> Named {
         ),
         width: WIDTH,
         height: HEIGHT,
-    }
+    })
 }
 
-/// Mean score over the tasks against bytes per vector, one series per level.
-fn pareto(model: &str, cells: &Cells) -> Named {
+/// Mean score over the tasks against bytes per vector, one series per level; none when no
+/// cell has every task.
+fn pareto(model: &str, cells: &Cells) -> Option<Named> {
     let tasks: Vec<String> = tasks_of(cells).into_keys().collect();
-    let series = levels(cells)
+    let series: Vec<Series> = levels(cells)
         .into_iter()
         .map(|level| Series {
             label: level.name().to_string(),
@@ -210,7 +218,10 @@ fn pareto(model: &str, cells: &Cells) -> Named {
         })
         .filter(|s| !s.points.is_empty())
         .collect();
-    Named {
+    if series.is_empty() {
+        return None;
+    }
+    Some(Named {
         stem: format!("score-vs-bytes_{}", slug(model)),
         chart: Chart::pareto(
             &format!(
@@ -225,7 +236,7 @@ fn pareto(model: &str, cells: &Cells) -> Named {
         ),
         width: WIDTH,
         height: HEIGHT,
-    }
+    })
 }
 
 /// Plain scores per task, one bar per model (published scores apart from run results of the
@@ -273,4 +284,67 @@ fn model_bars(scores: &[TaskScore]) -> Option<Named> {
         width,
         height: HEIGHT,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(setting: Option<&str>, task: &str, value: f64) -> TaskScore {
+        TaskScore {
+            model: "org/m".into(),
+            revision: "r".into(),
+            setting: setting.map(str::to_string),
+            task: task.into(),
+            task_type: "STS".into(),
+            score: value,
+            metrics: BTreeMap::new(),
+            source: "test".into(),
+        }
+    }
+
+    fn stems(charts: &[Named]) -> Vec<&str> {
+        charts.iter().map(|c| c.stem.as_str()).collect()
+    }
+
+    #[test]
+    fn a_grid_gives_lines_per_task_and_type_a_heatmap_and_a_pareto_chart() {
+        let scores = vec![
+            score(Some("dim8-float32"), "A", 0.8),
+            score(Some("dim8-int8"), "A", 0.6),
+            score(Some("dim4-float32"), "A", 0.4),
+            score(Some("dim8-binary-rescore"), "A", 0.1),
+            score(None, "A", 0.8),
+        ];
+        let charts = charts(&scores);
+        assert_eq!(
+            stems(&charts),
+            [
+                "score-vs-dim_org__m_A",
+                "score-vs-dim_org__m_STS",
+                "retention_org__m",
+                "score-vs-bytes_org__m",
+                "models-by-task"
+            ]
+        );
+        // The rescore cell is left out: int8 is the only other level.
+        let grid = &grids(&scores)["org/m"];
+        assert_eq!(levels(grid), [Level::Float32, Level::Int8]);
+        assert_eq!(dims(grid), [8, 4]);
+    }
+
+    #[test]
+    fn a_grid_without_its_full_size_float32_cell_has_no_heatmap() {
+        let scores = vec![
+            score(Some("dim8-int8"), "A", 0.6),
+            score(Some("dim4-float32"), "A", 0.4),
+        ];
+        let charts = charts(&scores);
+        assert!(
+            !stems(&charts).contains(&"retention_org__m"),
+            "{:?}",
+            stems(&charts)
+        );
+        assert!(stems(&charts).contains(&"score-vs-bytes_org__m"));
+    }
 }
