@@ -280,7 +280,13 @@ fn model_bars(scores: &[TaskScore]) -> Option<Named> {
     let width = WIDTH.max(60 + (tasks.len() * (models.len() + 1) * 14) as u32);
     Some(Named {
         stem: "models-by-task".into(),
-        chart: Chart::bars("Main score per task", "main score (×100)", tasks, series),
+        chart: Chart::bars(
+            "Main score per task",
+            "task",
+            "main score (×100)",
+            tasks,
+            series,
+        ),
         width,
         height: HEIGHT,
     })

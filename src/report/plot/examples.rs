@@ -74,7 +74,7 @@ pub(super) fn bars_chart() -> Chart {
             &[(0.0, 0.52), (1.0, 0.58), (2.0, 0.63), (3.0, 0.55)],
         ),
     ];
-    Chart::bars("Score by model", "nDCG@10", categories, all)
+    Chart::bars("Score by model", "task", "nDCG@10", categories, all)
 }
 
 pub(super) fn heatmap_chart() -> Chart {
@@ -131,6 +131,7 @@ fn stress_charts() -> Vec<(&'static str, Chart)> {
             "stress-bars",
             Chart::bars(
                 "Eighteen categories",
+                "category",
                 "score",
                 many_categories(),
                 many_bar_series(),

@@ -125,8 +125,14 @@ impl Chart {
 
     /// Grouped vertical bars: one group per category (x), one bar per series within each group;
     /// series.points[i] = (i as f64, value) for category i; a missing value = no bar.
-    pub fn bars(title: &str, y_label: &str, categories: Vec<String>, series: Vec<Series>) -> Chart {
-        Chart::new(title, "", y_label, series, Kind::Bars { categories })
+    pub fn bars(
+        title: &str,
+        x_label: &str,
+        y_label: &str,
+        categories: Vec<String>,
+        series: Vec<Series>,
+    ) -> Chart {
+        Chart::new(title, x_label, y_label, series, Kind::Bars { categories })
     }
 
     fn new(title: &str, x_label: &str, y_label: &str, series: Vec<Series>, kind: Kind) -> Chart {
@@ -338,11 +344,12 @@ mod tests {
             Chart::pareto("empty", "x", "y", vec![series("s", &[(0.0, 1.0)])], true),
             Chart::bars(
                 "empty",
+                "x",
                 "y",
                 strings(&["a"]),
                 vec![series("s", &[(5.0, 1.0)])],
             ),
-            Chart::bars("empty", "y", vec![], vec![series("s", &[(0.0, 1.0)])]),
+            Chart::bars("empty", "x", "y", vec![], vec![series("s", &[(0.0, 1.0)])]),
             Chart::heatmap(
                 "empty",
                 "x",
@@ -369,6 +376,7 @@ mod tests {
             Chart::pareto("one", "x", "y", one.clone(), true),
             Chart::bars(
                 "one",
+                "x",
                 "y",
                 strings(&["a"]),
                 vec![series("s", &[(0.0, 0.0)])],
