@@ -137,20 +137,15 @@ fn published_scores(
 ) -> Result<BTreeMap<(String, String), f64>> {
     let table = Published::load(&Published::default_path())?;
     let mut out = BTreeMap::new();
-    for s in scores {
-        let spec = registry.get(&s.task)?;
-        if let Some(p) = table.score(&s.model, &s.task, &spec.eval_splits, &spec.dataset.subset) {
-            out.insert((s.model.clone(), s.task.clone()), p);
-        }
-    }
-    // A model's published Mean(Task) covers the whole benchmark, not only the tasks it ran.
-    let models: Vec<String> = scores.iter().map(|s| s.model.clone()).collect();
+    // Every task of the registry: a model's published Mean(Task) covers the whole benchmark,
+    // not only the tasks it ran.
+    let models: std::collections::BTreeSet<&str> =
+        scores.iter().map(|s| s.model.as_str()).collect();
     for model in models {
         for spec in registry.all() {
-            if let Some(p) =
-                table.score(&model, &spec.name, &spec.eval_splits, &spec.dataset.subset)
+            if let Some(p) = table.score(model, &spec.name, &spec.eval_splits, &spec.dataset.subset)
             {
-                out.insert((model.clone(), spec.name.clone()), p);
+                out.insert((model.to_string(), spec.name.clone()), p);
             }
         }
     }

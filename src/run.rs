@@ -182,6 +182,7 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
             grid: grid.as_ref(),
             opts,
             encoders: None,
+            file_ranges: None,
         };
         let (encoded, cached) = model.run_tasks(
             &tasks,
@@ -225,6 +226,8 @@ struct ModelRun<'a> {
     grid: Option<&'a ModelGrid>,
     opts: &'a RunOptions,
     encoders: Option<ModelEncoders>,
+    /// Ranges from the grid's calibration file, encoded once per model.
+    file_ranges: Option<Calibration>,
 }
 
 /// A cell to compute or reuse, and where its result lives.
@@ -252,7 +255,12 @@ impl ModelRun<'_> {
                 continue;
             }
             if self.encoders.is_none() {
-                self.encoders = Some(ModelEncoders::load(self.entry, self.opts.offline)?);
+                let model = ModelEncoders::load(self.entry, self.opts.offline)?;
+                let (ranges, encoded, cached) =
+                    self.file_calibration(&model, encode_opts, cache)?;
+                counts = (counts.0 + encoded, counts.1 + cached);
+                self.file_ranges = ranges;
+                self.encoders = Some(model);
             }
             let model = self.encoders.as_ref().expect("just loaded");
             let embedder = Embedder::new(model, encode_opts, cache);
@@ -334,7 +342,7 @@ impl ModelRun<'_> {
         let base = TaskResult::new(task, scores, start.elapsed().as_secs_f64());
         let base_score = base.main_score();
         let calibration = match self.grid {
-            Some(g) => Some(calibration(&g.grid, embedder)?),
+            Some(g) => calibration(&g.grid, embedder, self.file_ranges.as_ref()),
             None => None,
         };
         let progress = cell_progress(task, cells.len(), self.opts.progress && self.grid.is_some());
@@ -349,7 +357,7 @@ impl ModelRun<'_> {
                     let compressor = Compressor {
                         setting,
                         semantics: grid.grid.semantics,
-                        calibration: calibration.clone().flatten(),
+                        calibration: calibration.clone(),
                         similarity,
                     };
                     let mut result = if compressor.is_baseline(native) {
@@ -385,6 +393,33 @@ impl ModelRun<'_> {
         Ok(())
     }
 
+    /// The ranges of the grid's calibration file (sentence-transformers semantics only), and
+    /// the texts encoded / read from the cache to get them.
+    fn file_calibration(
+        &self,
+        model: &ModelEncoders,
+        encode_opts: &EncodeOptions,
+        cache: Option<&EmbeddingCache>,
+    ) -> Result<(Option<Calibration>, usize, usize)> {
+        let Some(ModelGrid {
+            grid:
+                Grid {
+                    calibration: CalibrationPolicy::File(path),
+                    semantics: Semantics::SentenceTransformers,
+                    ..
+                },
+            ..
+        }) = self.grid
+        else {
+            return Ok((None, 0, 0));
+        };
+        let embedder = Embedder::new(model, encode_opts, cache);
+        let emb = embedder.encode(&calibration_texts(path)?, Role::Plain, Part::Train)?;
+        let (encoded, cached) = embedder.counts();
+        let ranges = merged_ranges(&[emb.as_ref()]).map(Calibration::Ranges);
+        Ok((ranges, encoded, cached))
+    }
+
     fn row(&self, task: &TaskSpec, result: &TaskResult, reused: bool) -> RunRow {
         RunRow {
             model: self.entry.name.clone(),
@@ -413,20 +448,21 @@ fn cell_progress(task: &TaskSpec, cells: usize, enabled: bool) -> indicatif::Pro
 }
 
 /// The ranges the scalar levels use under the grid's calibration policy (`None` when they
-/// come from each encode call, as with MTEB semantics).
-fn calibration(grid: &Grid, embedder: &Embedder) -> Result<Option<Calibration>> {
+/// come from each encode call, as with MTEB semantics). `file` holds the calibration file's
+/// ranges, computed once per model.
+fn calibration(
+    grid: &Grid,
+    embedder: &Embedder,
+    file: Option<&Calibration>,
+) -> Option<Calibration> {
     if grid.semantics == Semantics::Mteb {
-        return Ok(None);
+        return None;
     }
-    Ok(match &grid.calibration {
+    match &grid.calibration {
         CalibrationPolicy::Fixed([lo, hi]) => Some(Calibration::Fixed { min: *lo, max: *hi }),
         CalibrationPolicy::Train => embedder.kept_ranges().map(Calibration::Ranges),
-        CalibrationPolicy::File(path) => {
-            let texts = calibration_texts(path)?;
-            let emb = embedder.encode(&texts, Role::Plain, Part::Train)?;
-            merged_ranges(&[emb.as_ref()]).map(Calibration::Ranges)
-        }
-    })
+        CalibrationPolicy::File(_) => file.cloned(),
+    }
 }
 
 /// The non-blank lines of a calibration file.

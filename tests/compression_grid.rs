@@ -20,9 +20,13 @@ fn data_dir() -> PathBuf {
 const MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
 
 fn write_config(dir: &Path, out: &str, compression: &str) -> PathBuf {
+    write_config_for(dir, out, "STSBenchmark", compression)
+}
+
+fn write_config_for(dir: &Path, out: &str, tasks: &str, compression: &str) -> PathBuf {
     let path = dir.join(format!("{out}.yaml"));
     let yaml = format!(
-        "models:\n  - name: {MODEL}\n    revision: r1\n    path: {}\ntasks: [STSBenchmark]\n\
+        "models:\n  - name: {MODEL}\n    revision: r1\n    path: {}\ntasks: [{tasks}]\n\
          data_dir: {}\noutput_dir: {}\n{compression}",
         common::minilm_dir().display(),
         data_dir().display(),
@@ -168,6 +172,52 @@ fn a_grid_encodes_once_matches_the_plain_run_and_the_peer() {
         split_scores(&result(dir.path(), "grid", Some("dim384-float32"))),
         base
     );
+}
+
+#[test]
+fn a_calibration_file_is_encoded_once_per_model_and_sets_the_int8_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::write(
+        dir.path().join("calibration.txt"),
+        "A man is playing a guitar.\n\nStocks fell sharply today.\nThe cat sleeps.\n",
+    )
+    .unwrap();
+    let grid = "compression:\n  quantization: [int8]\n  calibration: {file: calibration.txt}\n";
+    let config = write_config_for(dir.path(), "file", "STSBenchmark, STS16", grid);
+    let err = run(&config, &cache, &["--no-cache"]);
+    let plain = write_config_for(dir.path(), "plain", "STSBenchmark, STS16", "");
+    let plain_err = run(&plain, &cache, &["--no-cache"]);
+    let count = |log: &str| -> usize {
+        let line = log.lines().find(|l| l.starts_with("embeddings: ")).unwrap();
+        line["embeddings: ".len()..]
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // The three calibration texts are encoded once, not once per task.
+    assert_eq!(count(&err), count(&plain_err) + 3, "{err}");
+    let r = result(dir.path(), "file", Some("dim384-int8"));
+    let described = r["compression"]["calibration"].as_str().unwrap();
+    assert!(
+        described.starts_with("file ") && described.ends_with("calibration.txt"),
+        "{described}"
+    );
+    // Ranges from three texts differ from the evaluated embeddings' own ranges.
+    let train = write_config(
+        dir.path(),
+        "train",
+        "compression:\n  quantization: [int8]\n",
+    );
+    run(&train, &cache, &[]);
+    let main = |out: &str| {
+        result(dir.path(), out, Some("dim384-int8"))["scores"]["test"][0]["main_score"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_ne!(main("file"), main("train"));
 }
 
 fn cache_entries(dir: &Path) -> Vec<PathBuf> {

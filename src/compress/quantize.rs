@@ -472,15 +472,12 @@ pub fn dequantize_f64(codes: &Codes) -> Vec<f64> {
         }
         out
     };
-    let bits = |bytes: &dyn Fn(usize) -> u8| -> Vec<f64> {
+    let bits = |packed: &[u8]| -> Vec<f64> {
         let bpr = dim.div_ceil(8);
-        let mut out = Vec::with_capacity(rows * dim);
-        for i in 0..rows {
-            for j in 0..dim {
-                out.push(((bytes(i * bpr + j / 8) >> (7 - j % 8)) & 1) as f64);
-            }
-        }
-        out
+        (0..rows)
+            .flat_map(|i| unpack_bits(&packed[i * bpr..(i + 1) * bpr], dim))
+            .map(f64::from)
+            .collect()
     };
     match &codes.data {
         Quantized::F32(v) => v.iter().map(|&x| x as f64).collect(),
@@ -498,9 +495,19 @@ pub fn dequantize_f64(codes: &Codes) -> Vec<f64> {
                 15.0,
             )
         }
-        Quantized::Bits(v) => bits(&|k| v[k]),
-        Quantized::SignedBits(v) => bits(&|k| (v[k] as u8) ^ 0x80),
+        Quantized::Bits(v) => bits(v),
+        Quantized::SignedBits(v) => bits(&v.iter().map(|&b| (b as u8) ^ 0x80).collect::<Vec<u8>>()),
     }
+}
+
+/// One row of packed sign bits (`np.unpackbits`, most significant bit first), cut to `dim`:
+/// 1.0 / 0.0 per dimension.
+pub fn unpack_bits(bytes: &[u8], dim: usize) -> Vec<f32> {
+    bytes
+        .iter()
+        .flat_map(|&b| (0..8).rev().map(move |k| ((b >> k) & 1) as f32))
+        .take(dim)
+        .collect()
 }
 
 /// [`dequantize_f64`] rounded to f32 (exact for the float and binary levels).

@@ -10,7 +10,7 @@
 use half::{bf16, f16};
 
 use super::kernels;
-use super::quantize::{Codes, Quantized};
+use super::quantize::{unpack_bits, Codes, Quantized};
 use crate::embeddings::Embeddings;
 use crate::task::exact_search::Similarity;
 
@@ -245,15 +245,6 @@ impl CodeData {
             CodeData::U8(v) | CodeData::I4(v) | CodeData::Bits(v) => v.len(),
         }
     }
-}
-
-/// `np.unpackbits` of one row, cut to `dim`: 1.0 / 0.0 per dimension.
-pub fn unpack_bits(bytes: &[u8], dim: usize) -> Vec<f32> {
-    bytes
-        .iter()
-        .flat_map(|&b| (0..8).rev().map(move |k| ((b >> k) & 1) as f32))
-        .take(dim)
-        .collect()
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ fn grids(scores: &[TaskScore]) -> BTreeMap<String, Cells> {
 }
 
 fn slug(model: &str) -> String {
-    model.replace('/', "__")
+    super::results_json::model_dir_name(model)
 }
 
 /// The model's name without its organisation, for titles.

@@ -101,10 +101,15 @@ impl TaskResult {
     }
 }
 
+/// The folder of a model's results: `org/name` → `org__name`.
+pub fn model_dir_name(model_name: &str) -> String {
+    model_name.replace('/', "__")
+}
+
 /// `<out>/<org>__<name>/<revision>/<Task>.json`.
 pub fn result_path(out_dir: &Path, model_name: &str, revision: &str, task: &str) -> PathBuf {
     out_dir
-        .join(model_name.replace('/', "__"))
+        .join(model_dir_name(model_name))
         .join(revision)
         .join(format!("{task}.json"))
 }
@@ -118,7 +123,7 @@ pub fn experiment_path(
     task: &str,
 ) -> PathBuf {
     out_dir
-        .join(model_name.replace('/', "__"))
+        .join(model_dir_name(model_name))
         .join(revision)
         .join("experiments")
         .join(setting)
