@@ -9,8 +9,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::embeddings::Embeddings;
-use crate::error::Result;
-use crate::memory::peak_rss_bytes;
+use crate::error::{Error, Result};
+use crate::memory::{available_bytes, peak_rss_bytes};
 use crate::task::exact_search::{Similarity, TopK};
 
 #[derive(Debug, Serialize)]
@@ -35,6 +35,7 @@ pub struct SearchShape {
 }
 
 pub fn bench_search(shape: &SearchShape) -> Result<SearchBench> {
+    check_fits(shape, available_bytes())?;
     let mut rng = SplitMix64(shape.seed);
     let queries = random_embeddings(&mut rng, shape.queries, shape.dim);
     let start = Instant::now();
@@ -62,6 +63,56 @@ pub fn bench_search(shape: &SearchShape) -> Result<SearchBench> {
         seconds,
         docs_per_s: shape.docs as f64 / seconds,
         peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
+    })
+}
+
+/// Bytes the benchmark holds at once: the queries, one chunk of documents with their ids,
+/// the chunk's score matrix and each query's top k. `None` when the sizes overflow.
+fn footprint(s: &SearchShape) -> Option<u64> {
+    const ID_BYTES: u64 = 48;
+    const HIT_BYTES: u64 = 32;
+    let (q, d, c, k) = (
+        s.queries as u64,
+        s.dim as u64,
+        s.chunk.min(s.docs) as u64,
+        s.top_k.min(s.docs) as u64,
+    );
+    let queries = q.checked_mul(d)?.checked_mul(4)?;
+    let chunk = c.checked_mul(d.checked_mul(4)?.checked_add(ID_BYTES)?)?;
+    let scores = c.checked_mul(q)?.checked_mul(4)?;
+    let hits = q.checked_mul(k)?.checked_mul(HIT_BYTES)?;
+    queries
+        .checked_add(chunk)?
+        .checked_add(scores)?
+        .checked_add(hits)
+}
+
+/// Refuses a shape that cannot fit in memory before anything is allocated.
+fn check_fits(shape: &SearchShape, available: Option<u64>) -> Result<()> {
+    let need = footprint(shape);
+    let fits = match (need, available) {
+        (None, _) => false,
+        (Some(n), Some(a)) => n <= a,
+        (Some(_), None) => true,
+    };
+    if fits {
+        return Ok(());
+    }
+    let mib = |b: u64| b / (1024 * 1024);
+    Err(Error::Unsupported {
+        task: "bench-search".into(),
+        what: format!(
+            "{} queries x {} dims with {}-document chunks and top {} need {}, but {} MiB are \
+             available; choose smaller --queries, --dim, --chunk or --top-k",
+            shape.queries,
+            shape.dim,
+            shape.chunk,
+            shape.top_k,
+            need.map_or("more bytes than a 64-bit count holds".to_string(), |n| {
+                format!("{} MiB", mib(n))
+            }),
+            available.map_or(0, mib)
+        ),
     })
 }
 
@@ -103,5 +154,24 @@ mod tests {
         let b = bench_search(&shape).unwrap();
         assert_eq!((b.docs, b.top_k), (2_500, 100));
         assert!(b.seconds > 0.0 && b.peak_rss_mib.is_some_and(|m| m > 0.0));
+    }
+
+    #[test]
+    fn sizes_that_cannot_fit_are_refused_before_allocating() {
+        let mut shape = SearchShape {
+            docs: 1_000,
+            queries: 10,
+            dim: 8,
+            chunk: 100,
+            top_k: 10,
+            seed: 1,
+        };
+        assert!(check_fits(&shape, Some(1 << 30)).is_ok());
+        shape.dim = usize::MAX / 2;
+        let err = check_fits(&shape, Some(1 << 30)).unwrap_err().to_string();
+        assert!(err.contains("64-bit"), "{err}");
+        shape.dim = 1 << 24;
+        let err = check_fits(&shape, Some(1 << 30)).unwrap_err().to_string();
+        assert!(err.contains("MiB are available"), "{err}");
     }
 }

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use crate::compress::setting::{CalibrationPolicy, Grid};
 use crate::data::DataOrigin;
 use crate::error::{Error, Result};
+use crate::hub::{check_repo_id, check_revision};
+use crate::report::results_json::model_dir_name;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +30,10 @@ pub struct RunConfig {
     /// A grid of truncation dims × storage levels evaluated from one encode per text.
     #[serde(default)]
     pub compression: Option<Grid>,
+    /// Whether a run that leaves requested tasks unevaluated (no data here) still succeeds;
+    /// otherwise it exits with status 3.
+    #[serde(default)]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -102,6 +108,13 @@ impl RunConfig {
                 "`models` and `tasks` must each name at least one entry",
             ));
         }
+        if self.batch_size == 0 {
+            return Err(Error::invalid(
+                path,
+                "`batch_size` is 0; expected at least 1 text per batch",
+            ));
+        }
+        self.check_result_folders(path)?;
         for m in &self.models {
             if m.query.is_some() != m.document.is_some() {
                 return Err(Error::invalid(
@@ -126,9 +139,52 @@ impl RunConfig {
     }
 }
 
+impl RunConfig {
+    /// Names and revisions become results folders: each must be a valid hub name and one
+    /// folder, and no two models may share a folder (`org/model` and `org__model` do).
+    fn check_result_folders(&self, path: &Path) -> Result<()> {
+        let mut seen: Vec<(String, &str, &str)> = Vec::new();
+        for m in &self.models {
+            m.check_names()
+                .map_err(|why| Error::invalid(path, format!("model `{}`: {why}", m.name)))?;
+            let folder = model_dir_name(&m.name);
+            if let Some((_, other, _)) = seen
+                .iter()
+                .find(|(f, _, rev)| *f == folder && *rev == m.revision())
+            {
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "models `{other}` and `{}` (revision {}) would share the results folder                          {folder}; give them distinct names",
+                        m.name,
+                        m.revision()
+                    ),
+                ));
+            }
+            seen.push((folder, &m.name, m.revision()));
+        }
+        Ok(())
+    }
+}
+
 impl ModelEntry {
     pub fn revision(&self) -> &str {
         self.revision.as_deref().unwrap_or("main")
+    }
+
+    /// The hub's naming rules for the name and revision; a revision is also one folder.
+    fn check_names(&self) -> std::result::Result<(), String> {
+        check_repo_id(&self.name)
+            .map_err(|why| format!("`name` must be `org/name` as on the hub: {why}"))?;
+        let rev = self.revision();
+        check_revision(rev).map_err(|why| format!("`revision`: {why}"))?;
+        if rev.contains('/') {
+            return Err(format!(
+                "`revision: {rev}` contains `/`, and a revision names one results folder; \
+                 give the commit sha instead"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -161,5 +217,46 @@ mod tests {
             err.contains("run.yaml") && err.contains("batch_sise") && err.contains("line 4"),
             "{err}"
         );
+    }
+
+    fn load_error(yaml: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        RunConfig::load(&path).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn names_and_revisions_cannot_leave_the_results_folder() {
+        for (model, expect) in [
+            ("{name: '..', path: m}", "`name` must be"),
+            ("{name: org/m, path: m, revision: /abs/dir}", "`revision`"),
+            ("{name: org/m, path: m, revision: ../../x}", "`revision`"),
+            ("{name: org/m, path: m, revision: a/b}", "contains `/`"),
+        ] {
+            let err = load_error(&format!("models:\n  - {model}\ntasks: [STS]\n"));
+            assert!(err.contains(expect), "{model}: {err}");
+        }
+    }
+
+    #[test]
+    fn two_models_cannot_share_a_results_folder() {
+        let err = load_error(
+            "models:\n  - {name: a/b__c, path: m}\n  - {name: a__b/c, path: n}\ntasks: [STS]\n",
+        );
+        assert!(
+            err.contains("`a/b__c` and `a__b/c`") && err.contains("a__b__c"),
+            "{err}"
+        );
+        let ok = "models:\n  - {name: a/b, path: m}\n  - {name: a/b, path: m, revision: v2}\ntasks: [STS]\n";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r.yaml"), ok).unwrap();
+        assert!(RunConfig::load(&dir.path().join("r.yaml")).is_ok());
+    }
+
+    #[test]
+    fn a_zero_batch_size_is_refused() {
+        let err = load_error("models:\n  - {name: a/b, path: m}\ntasks: [STS]\nbatch_size: 0\n");
+        assert!(err.contains("`batch_size` is 0"), "{err}");
     }
 }

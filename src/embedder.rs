@@ -66,23 +66,32 @@ impl<'a> Embedder<'a> {
         if let Some((_, e)) = self.memo.borrow().get(&key) {
             return Ok(e.clone());
         }
-        let emb = match self.cache.and_then(|c| c.get(&key)) {
-            Some(e) if e.rows == texts.len() => {
-                self.cached.set(self.cached.get() + texts.len());
-                e
-            }
-            _ => {
-                let e = self.model.encode(texts, role, self.opts)?;
-                self.encoded.set(self.encoded.get() + texts.len());
-                if let Some(c) = self.cache {
-                    c.put(&key, &e)?;
-                }
-                e
-            }
-        };
-        let emb = Arc::new(emb);
+        let emb = Arc::new(self.cached_or_encoded(&key, texts, role)?);
         self.memo.borrow_mut().insert(key, (part, emb.clone()));
         Ok(emb)
+    }
+
+    /// The cache's entry for `key`, else the model's encoding (then stored). While encoding,
+    /// the entry is locked, so a concurrent run that wants it waits and reads it.
+    fn cached_or_encoded(&self, key: &str, texts: &[String], role: Role) -> Result<Embeddings> {
+        let from_cache = |c: &EmbeddingCache| c.get(key).filter(|e| e.rows == texts.len());
+        if let Some(e) = self.cache.and_then(from_cache) {
+            self.cached.set(self.cached.get() + texts.len());
+            return Ok(e);
+        }
+        let lock = self.cache.and_then(|c| c.lock(key));
+        if let Some(e) = lock.as_ref().and(self.cache).and_then(from_cache) {
+            lock.expect("held").release(false);
+            self.cached.set(self.cached.get() + texts.len());
+            return Ok(e);
+        }
+        let e = self.model.encode(texts, role, self.opts)?;
+        self.encoded.set(self.encoded.get() + texts.len());
+        let written = self.cache.is_some_and(|c| c.store(key, &e));
+        if let Some(lock) = lock {
+            lock.release(written);
+        }
+        Ok(e)
     }
 
     /// Per-dimension (min, max) over the kept embeddings of `Part::Train`, or over all kept

@@ -5,12 +5,19 @@
 //! never reuses stale vectors. Entries are written whole (temporary file, then rename) and carry
 //! a checksum; an entry that fails it is reported, removed and recomputed.
 //!
+//! Runs may share a cache: a process about to compute a missing entry takes a lock on it
+//! (`<key>.lock`, an advisory file lock), so another process wanting the same entry waits and
+//! then reads it instead of encoding the same texts again. A cache that cannot be written
+//! (disk full, not a folder) is reported once and the run goes on without it.
+//!
 //! Location: `$LEAFBENCH_CACHE`, else `$XDG_CACHE_HOME/leafbench/embeddings`, else
 //! `~/.cache/leafbench/embeddings`. One file per entry, `<key[..2]>/<key>.emb`:
 //! magic `LBEMB001`, rows and dim (u64 little endian), the BLAKE3 hash of the payload, then the
 //! payload (rows × dim f32, little endian).
 
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
@@ -21,6 +28,25 @@ const HEADER: usize = 8 + 8 + 8 + 32;
 
 pub struct EmbeddingCache {
     dir: PathBuf,
+    /// Set after the first failed write: the cache is then only read.
+    read_only: AtomicBool,
+}
+
+/// Held while this process computes an entry; dropping it lets waiting processes go on.
+pub struct EntryLock {
+    path: PathBuf,
+    /// Locked for as long as it is open.
+    _file: File,
+}
+
+impl EntryLock {
+    /// Releases the lock; once the entry is written its lock file is no longer needed (a
+    /// process still waiting on it re-reads the cache after taking it, and finds the entry).
+    pub fn release(self, entry_written: bool) {
+        if entry_written {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// What an entry's key is made of, besides the texts.
@@ -35,7 +61,10 @@ pub struct KeyParts<'a> {
 
 impl EmbeddingCache {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        Self {
+            dir,
+            read_only: AtomicBool::new(false),
+        }
     }
 
     pub fn default_dir() -> PathBuf {
@@ -94,6 +123,63 @@ impl EmbeddingCache {
                 let _ = std::fs::remove_file(&path);
                 None
             }
+        }
+    }
+
+    /// Takes the lock of `key`'s entry, waiting while another process holds it. `None` when
+    /// locks cannot be taken here (a read-only cache): the caller then computes unlocked.
+    pub fn lock(&self, key: &str) -> Option<EntryLock> {
+        if self.read_only.load(Ordering::Relaxed) {
+            return None;
+        }
+        let path = self.dir.join(&key[..2]).join(format!("{key}.lock"));
+        let opened =
+            std::fs::create_dir_all(path.parent().expect("in a subfolder")).and_then(|_| {
+                File::options()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+            });
+        let file = match opened {
+            Ok(f) => f,
+            Err(e) => {
+                self.stop_writing(&path, &e);
+                return None;
+            }
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                tracing::info!("waiting for another process computing {}", path.display());
+                file.lock().ok()?;
+            }
+            Err(TryLockError::Error(_)) => return None,
+        }
+        Some(EntryLock { path, _file: file })
+    }
+
+    /// Writes an entry; a failure is reported once and turns writing off for the rest of the
+    /// run, which goes on without caching. Returns whether the entry was written.
+    pub fn store(&self, key: &str, emb: &Embeddings) -> bool {
+        if self.read_only.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.put(key, emb) {
+            Ok(()) => true,
+            Err(e) => {
+                self.stop_writing(&self.dir, &e);
+                false
+            }
+        }
+    }
+
+    fn stop_writing(&self, at: &Path, e: &dyn std::fmt::Display) {
+        if !self.read_only.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "the embedding cache cannot be written at {} ({e}); going on without caching",
+                at.display()
+            );
         }
     }
 
@@ -239,6 +325,41 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
         assert!(cache.get(&key).is_none(), "a truncated entry is caught");
+    }
+
+    #[test]
+    fn an_unwritable_cache_turns_read_only_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_folder = dir.path().join("file");
+        std::fs::write(&not_a_folder, "x").unwrap();
+        let cache = EmbeddingCache::new(not_a_folder);
+        let key = EmbeddingCache::key(&parts("m"), &["x".into()]);
+        assert!(cache.lock(&key).is_none());
+        assert!(!cache.store(&key, &Embeddings::zeros(1, 2)));
+        assert!(cache.get(&key).is_none());
+    }
+
+    #[test]
+    fn a_second_locker_waits_until_the_first_releases() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = std::sync::Arc::new(EmbeddingCache::new(dir.path().to_path_buf()));
+        let key = EmbeddingCache::key(&parts("m"), &["x".into()]);
+        let first = cache.lock(&key).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let (cache, key) = (cache.clone(), key.clone());
+            std::thread::spawn(move || {
+                let lock = cache.lock(&key).unwrap();
+                tx.send(cache.get(&key).is_some()).unwrap();
+                lock.release(false);
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(rx.try_recv().is_err(), "the second lock waits");
+        cache.put(&key, &Embeddings::zeros(1, 2)).unwrap();
+        first.release(true);
+        assert!(rx.recv().unwrap(), "the waiter then finds the entry");
+        waiter.join().unwrap();
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::output::write_atomically;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embeddings {
@@ -33,19 +32,28 @@ impl Embeddings {
         &mut self.data[i * self.dim..(i + 1) * self.dim]
     }
 
-    /// Writes `.npy` or `.jsonl`, chosen by the extension; the file appears whole or not at all.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("npy") => write_atomically(path, |w| w.write_all(&self.to_npy())),
-            Some("jsonl") => write_atomically(path, |w| self.write_jsonl(w)),
-            _ => Err(Error::invalid(
-                path,
-                "unknown output format; expected a .npy or .jsonl file name",
-            )),
+    /// The first row holding NaN or infinity.
+    pub fn first_non_finite_row(&self) -> Option<usize> {
+        let at = self.data.iter().position(|v| !v.is_finite())?;
+        Some(at / self.dim)
+    }
+
+    /// Fails on the first row of `texts`' embeddings that holds NaN or infinity, naming the
+    /// model and the text: such a vector has no similarity, and every score built on it would
+    /// be undefined.
+    pub fn check_finite(&self, texts: &[String], model: &str) -> Result<()> {
+        match self.first_non_finite_row() {
+            None => Ok(()),
+            Some(row) => Err(Error::NonFinite {
+                model: model.to_string(),
+                row,
+                text: snippet(texts.get(row).map_or("", String::as_str)),
+            }),
         }
     }
 
-    fn write_jsonl(&self, w: &mut dyn Write) -> std::io::Result<()> {
+    /// One JSON array per row.
+    pub fn write_jsonl(&self, w: &mut dyn Write) -> std::io::Result<()> {
         for i in 0..self.rows {
             serde_json::to_writer(&mut *w, self.row(i))?;
             w.write_all(b"\n")?;
@@ -54,29 +62,48 @@ impl Embeddings {
     }
 
     pub fn to_npy(&self) -> Vec<u8> {
-        let dict = format!(
-            "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}",
-            self.rows, self.dim
-        );
-        // Header padded with spaces and ended by a newline so the data starts 64-byte aligned.
-        let unpadded = NPY_MAGIC.len() + 2 + 2 + dict.len() + 1;
-        let pad = (64 - unpadded % 64) % 64;
-        let header = format!("{dict}{}\n", " ".repeat(pad));
-        let mut out = Vec::with_capacity(unpadded + pad + self.data.len() * 4);
-        out.extend_from_slice(NPY_MAGIC);
-        out.extend_from_slice(&[1, 0]);
-        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        out.extend_from_slice(header.as_bytes());
+        let mut out = npy_header(self.rows, self.dim);
+        out.reserve(self.data.len() * 4);
         for v in &self.data {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out
     }
 
+    /// The rows as `.npy` data (float32, little endian), to follow [`npy_header`].
+    pub fn write_npy_rows(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let bytes: Vec<u8> = self.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        w.write_all(&bytes)
+    }
+
     /// Reads a 2-D little-endian float32 or float64 `.npy` in C order.
     pub fn load_npy(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         parse_npy(&bytes).map_err(|what| Error::invalid(path, what))
+    }
+}
+
+/// The `.npy` header of a rows × dim float32 array in C order, padded with spaces and ended by
+/// a newline so the data starts 64-byte aligned.
+pub fn npy_header(rows: usize, dim: usize) -> Vec<u8> {
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dim}), }}");
+    let unpadded = NPY_MAGIC.len() + 2 + 2 + dict.len() + 1;
+    let pad = (64 - unpadded % 64) % 64;
+    let header = format!("{dict}{}\n", " ".repeat(pad));
+    let mut out = Vec::with_capacity(unpadded + pad);
+    out.extend_from_slice(NPY_MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out
+}
+
+/// A text short enough for an error message.
+fn snippet(text: &str) -> String {
+    const MAX: usize = 80;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
@@ -187,5 +214,20 @@ mod tests {
             .unwrap_err()
             .contains("expected 16 data bytes"));
         assert!(parse_npy(b"hello world").unwrap_err().contains("magic"));
+    }
+
+    #[test]
+    fn the_first_non_finite_row_is_named_with_its_text() {
+        let mut e = Embeddings::zeros(3, 2);
+        assert!(e.check_finite(&[], "m").is_ok());
+        e.data[5] = f32::NEG_INFINITY;
+        e.data[3] = f32::NAN;
+        assert_eq!(e.first_non_finite_row(), Some(1));
+        let texts: Vec<String> = ["a", "bb", "c"].map(String::from).to_vec();
+        let err = e.check_finite(&texts, "org/m").unwrap_err().to_string();
+        assert!(
+            err.contains("org/m") && err.contains("text 2 (`bb`)"),
+            "{err}"
+        );
     }
 }

@@ -52,6 +52,19 @@ pub enum Error {
     Unsupported { task: String, what: String },
     #[error("{task}: {what}")]
     DataUnavailable { task: String, what: String },
+    #[error("model {model}: the embedding of text {} (`{text}`) holds NaN or infinity; the model's weights or numerics are broken, so nothing was scored", .row + 1)]
+    NonFinite {
+        model: String,
+        /// 0-based row of the text in its encode call.
+        row: usize,
+        text: String,
+    },
+    #[error("{task}: the main score ({metric}) of split `{split}` is undefined (NaN): the split is too small or degenerate for it (e.g. one row, or constant gold scores); nothing was saved")]
+    UndefinedScore {
+        task: String,
+        split: String,
+        metric: String,
+    },
     #[error("{setting}: {what}")]
     Compression { setting: String, what: String },
     #[error("{0}")]

@@ -5,6 +5,7 @@ pub mod bench_search;
 pub mod compress;
 pub mod config;
 pub mod data;
+pub mod embed_file;
 pub mod embedder;
 pub mod embedding_cache;
 pub mod embeddings;

@@ -2,6 +2,7 @@
 
 mod report_cli;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use leafbench::config::RunConfig;
 use leafbench::data::DataOrigin;
+use leafbench::embed_file::{self, EmbeddingFormat};
 use leafbench::hub::{resolve_model, ResolveOptions};
 use leafbench::report::published::Published;
 use leafbench::run::RunOptions;
@@ -45,7 +47,7 @@ enum Command {
     },
     /// Check that a model gives the same embeddings as a reference (exit 1 if not).
     #[command(
-        after_help = "Example:\n  leafbench parity --model ./ported-model --texts texts.txt --reference reference.npy --min-cosine 0.99999\n\nPrints min / mean cosine and max |Δ| per component; exits 0 within tolerance, 1 beyond it, 2 on error."
+        after_help = "Example:\n  leafbench parity --model ./ported-model --texts texts.txt --reference reference.npy --min-cosine 0.99999\n\nPrints min / mean cosine and max |Δ| per component; exits 0 within tolerance, 1 beyond it\n(a NaN or infinite value on either side is always beyond it, named by row), 2 on error."
     )]
     Parity {
         #[command(flatten)]
@@ -57,16 +59,16 @@ enum Command {
         #[arg(long)]
         reference: PathBuf,
         /// Fail when any row's cosine to its reference is below this.
-        #[arg(long, default_value_t = 0.99999)]
+        #[arg(long, default_value = "0.99999", value_parser = finite_number)]
         min_cosine: f64,
         /// Also fail when any component differs by more than this.
-        #[arg(long)]
+        #[arg(long, value_parser = finite_number)]
         max_abs_diff: Option<f64>,
     },
     /// Evaluate models on tasks as a run configuration says; writes MTEB result files and
     /// prints each task's score next to the published one.
     #[command(
-        after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub\n  leafbench run configs/compression-grid.yaml              # dims x quantization levels, one encode per text"
+        after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub\n  leafbench run configs/compression-grid.yaml              # dims x quantization levels, one encode per text\n  leafbench run configs/mteb-eng-v2.yaml --allow-partial    # succeed although some tasks have no data here\n\nExit status: 0 when every requested task was evaluated; 2 on an error; 3 when some requested\ntasks could not run (their data is not here) and partial runs are not allowed."
     )]
     Run(RunArgs),
     /// Leaderboard tables from results folders: Mean(Task), Mean(TaskType), type means, Borda
@@ -159,10 +161,10 @@ struct ModelArgs {
     #[arg(long)]
     offline: bool,
     /// Most texts per forward pass.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
     batch_size: usize,
     /// Most padded tokens per forward pass (bounds memory on long texts).
-    #[arg(long, default_value_t = 8192)]
+    #[arg(long, default_value_t = 8192, value_parser = at_least_one)]
     max_batch_tokens: usize,
     /// Compute threads (default: all cores).
     #[arg(long)]
@@ -180,20 +182,43 @@ impl ModelArgs {
         let dir = resolve_model(&self.model, &ResolveOptions::from_env(self.offline))?;
         let encoder = Encoder::load(&dir)?;
         let opts = EncodeOptions {
-            batch_size: self.batch_size.max(1),
-            max_batch_tokens: self.max_batch_tokens.max(1),
+            batch_size: self.batch_size,
+            max_batch_tokens: self.max_batch_tokens,
             progress: !self.quiet,
         };
         Ok((encoder, opts))
     }
 }
 
+fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 is not allowed; expected 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+fn finite_number(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("`{s}` is not a finite number")),
+    }
+}
+
 /// Both the matrix kernels and rayon read RAYON_NUM_THREADS, so one setting governs all
-/// compute; it must happen before the first parallel call.
+/// compute; it must happen before the first parallel call. More threads than cores only
+/// adds contention, so the count is capped at the cores there are.
 fn set_threads(n: usize) -> Result<()> {
     if n == 0 {
         bail!("--threads must be at least 1");
     }
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let n = if n > cores {
+        tracing::warn!("--threads {n} is more than the {cores} CPUs here; using {cores}");
+        cores
+    } else {
+        n
+    };
     std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
@@ -203,15 +228,20 @@ fn set_threads(n: usize) -> Result<()> {
 }
 
 fn embed(model: &ModelArgs, input: &Path, output: &Path) -> Result<ExitCode> {
+    if leafbench::output::same_file(input, output) {
+        bail!(
+            "--output {} is the --input file; expected a different file",
+            output.display()
+        );
+    }
     leafbench::output::check_writable(output)?;
+    let format = EmbeddingFormat::of(output)?;
     let lines = texts::read_lines(input)?;
     let (encoder, opts) = model.load()?;
-    let emb = encoder.encode(&lines, model.role, &opts)?;
-    emb.save(output)?;
+    let (rows, dim) =
+        embed_file::encode_to_file(&encoder, &lines, model.role, &opts, output, format)?;
     eprintln!(
-        "wrote {} embeddings of dimension {} to {}",
-        emb.rows,
-        emb.dim,
+        "wrote {rows} embeddings of dimension {dim} to {}",
         output.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -255,16 +285,11 @@ fn parity_check(
     );
     println!("mean cosine  {:.9}", r.mean_cosine);
     println!("max |Δ|      {:.3e}", r.max_abs_diff);
-    let mut ok = r.min_cosine >= min_cosine;
-    if !ok {
-        println!("FAIL: min cosine {:.9} < {min_cosine}", r.min_cosine);
+    let failures = r.failures(min_cosine, max_abs_diff);
+    for why in &failures {
+        println!("FAIL: {why}");
     }
-    if let Some(limit) = max_abs_diff {
-        if r.max_abs_diff > limit {
-            println!("FAIL: max |Δ| {:.3e} > {limit:e}", r.max_abs_diff);
-            ok = false;
-        }
-    }
+    let ok = failures.is_empty();
     if ok {
         println!("PASS");
     }
@@ -310,6 +335,10 @@ struct RunArgs {
     /// Embedding cache folder (default: LEAFBENCH_CACHE, else ~/.cache/leafbench/embeddings).
     #[arg(long, conflicts_with = "no_cache")]
     cache_dir: Option<PathBuf>,
+    /// Succeed even when some requested tasks could not run (no data here); without it such a
+    /// run exits with status 3. Also `allow_partial: true` in the config.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 fn run_config(args: &RunArgs) -> Result<ExitCode> {
@@ -350,8 +379,25 @@ fn run_config(args: &RunArgs) -> Result<ExitCode> {
         leafbench::output::write_atomically(md, |w| w.write_all(text.as_bytes()))?;
     }
     println!("results in {}", cfg.output_dir.display());
-    Ok(ExitCode::SUCCESS)
+    let not_run: Vec<String> = rows
+        .iter()
+        .filter(|r| r.unavailable.is_some())
+        .map(|r| format!("{} ({})", r.task, r.model))
+        .collect();
+    if not_run.is_empty() || cfg.allow_partial || args.allow_partial {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "error: {} requested task(s) did not run, their data is not here: {}\n\
+         (--allow-partial, or `allow_partial: true` in the config, accepts a partial run)",
+        not_run.len(),
+        not_run.join(", ")
+    );
+    Ok(ExitCode::from(EXIT_PARTIAL))
 }
+
+/// `leafbench run`'s exit status when requested tasks did not run.
+const EXIT_PARTIAL: u8 = 3;
 
 /// The line saying where the run's embeddings came from.
 fn encode_summary(encoded: &usize, cached: &usize, opts: &RunOptions) -> String {
@@ -412,7 +458,30 @@ fn bench(model: &ModelArgs, inputs: &[PathBuf], repeats: usize) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// The error and its causes, each said once: a cause whose text the message already holds
+/// (an I/O error both wrapped and quoted) is not repeated.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of stdout or stderr goes
+    // away (`leafbench … | head`) instead of failing on the write.
+    // SAFETY: restoring the default disposition of a signal is always sound.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // The encoder runs whole batches in parallel on rayon's workers; candle's own pool for
     // element-wise ops would then compete with them for the same cores. Set before any
     // tensor work, as candle reads it once.
@@ -425,6 +494,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -471,7 +541,7 @@ fn main() -> ExitCode {
         }),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_text(&e));
         ExitCode::from(2)
     })
 }

@@ -62,8 +62,8 @@ pub struct CompareArgs {
     /// The reference side, instead of the first positional argument.
     #[arg(long)]
     baseline: Option<String>,
-    /// Largest allowed |Δ| of a score, in points (×100).
-    #[arg(long, default_value_t = 0.1)]
+    /// Largest allowed |Δ| of a score, in points (×100); finite and 0 or more.
+    #[arg(long, default_value = "0.1", value_parser = Tolerances::parse_points)]
     tolerance: f64,
     /// A tolerance for one task type, e.g. `--per-type Retrieval=0.5` (repeatable).
     #[arg(long, value_parser = Tolerances::parse_per_type)]
@@ -71,6 +71,10 @@ pub struct CompareArgs {
     /// Compare every metric both sides report, not only the main score.
     #[arg(long)]
     all_metrics: bool,
+    /// Pass even when the candidate lacks tasks (or grid cells) the baseline has; by default
+    /// a missing task fails the comparison.
+    #[arg(long)]
+    allow_missing: bool,
     /// Combine one model's results from several revisions (an error otherwise).
     #[arg(long)]
     allow_mixed_revisions: bool,
@@ -215,9 +219,15 @@ pub fn compare_results(args: &CompareArgs) -> Result<ExitCode> {
         default: args.tolerance,
         per_type: args.per_type.iter().cloned().collect(),
     };
-    let comparison = compare(&baseline, &candidate, &tolerances, args.all_metrics)?;
+    let comparison = compare(
+        &baseline,
+        &candidate,
+        &tolerances,
+        args.all_metrics,
+        args.allow_missing,
+    )?;
     print!("{}", comparison.to_text());
-    Ok(if comparison.failures().is_empty() {
+    Ok(if comparison.passes() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

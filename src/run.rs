@@ -18,7 +18,10 @@ use crate::encoder::{EncodeOptions, Encoder, Role};
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate_task;
 use crate::hub::{resolve_model, ResolveOptions};
-use crate::report::results_json::{experiment_path, result_path, CompressionInfo, TaskResult};
+use crate::output::{ensure_inside, sweep_partials};
+use crate::report::results_json::{
+    experiment_path, model_dir_name, result_path, CompressionInfo, Expected, TaskResult,
+};
 use crate::task::exact_search::Similarity;
 use crate::task::{Registry, TaskKind, TaskSpec};
 
@@ -56,6 +59,8 @@ pub struct RunReport {
 
 /// The encoders of one model entry: one folder, or a query model and a document model.
 pub struct ModelEncoders {
+    /// The model entry's name, for messages.
+    name: String,
     query: Encoder,
     document: Option<Encoder>,
     /// Content fingerprints of the query and document folders, computed on first use.
@@ -67,21 +72,23 @@ impl ModelEncoders {
         let resolve = |name: &str| {
             resolve_model(name, &ResolveOptions::from_env(offline)).map_err(Error::from)
         };
-        match (&entry.path, &entry.query, &entry.document) {
-            (_, Some(q), Some(d)) => Ok(Self::new(
+        let (query, document) = match (&entry.path, &entry.query, &entry.document) {
+            (_, Some(q), Some(d)) => (
                 Encoder::load(&resolve(q)?)?,
                 Some(Encoder::load(&resolve(d)?)?),
-            )),
-            (Some(p), _, _) => Ok(Self::new(Encoder::load(p)?, None)),
+            ),
+            (Some(p), _, _) => (Encoder::load(p)?, None),
             _ => {
                 let name = format!("{}@{}", entry.name, entry.revision());
-                Ok(Self::new(Encoder::load(&resolve(&name)?)?, None))
+                (Encoder::load(&resolve(&name)?)?, None)
             }
-        }
+        };
+        Ok(Self::new(&entry.name, query, document))
     }
 
-    fn new(query: Encoder, document: Option<Encoder>) -> Self {
+    fn new(name: &str, query: Encoder, document: Option<Encoder>) -> Self {
         Self {
+            name: name.to_string(),
             query,
             document,
             fingerprints: [OnceLock::new(), OnceLock::new()],
@@ -140,8 +147,13 @@ impl ModelEncoders {
         }
     }
 
+    /// Embeds `texts`; a NaN or infinite value stops the run, naming the model and the text.
     pub fn encode(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Embeddings> {
-        self.encoder(role).encode(texts, role, opts)
+        let encoder = self.encoder(role);
+        let emb = encoder.encode(texts, role, opts)?;
+        let label = format!("`{}` ({})", self.name, encoder.dir().display());
+        emb.check_finite(texts, &label)?;
+        Ok(emb)
     }
 }
 
@@ -161,7 +173,6 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
         progress: opts.progress,
         ..EncodeOptions::default()
     };
-    let cache = opts.cache_dir.clone().map(EmbeddingCache::new);
     // Every model's grid is checked before anything is written.
     let mut grids = Vec::new();
     for entry in &config.models {
@@ -169,6 +180,11 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
             Some(grid) => Some(ModelGrid::plan(entry, grid, opts.offline)?),
             None => None,
         });
+    }
+    prepare_output_dir(config)?;
+    let cache = opts.cache_dir.clone().map(EmbeddingCache::new);
+    if let Some(c) = &cache {
+        sweep_partials(c.dir());
     }
     let mut report = RunReport {
         rows: Vec::new(),
@@ -195,6 +211,23 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
         report.cached_texts += cached;
     }
     Ok(report)
+}
+
+/// Creates the results folder and proves it writable before any task runs, and removes the
+/// temporary files that killed runs left in the folders of this run's models (only there: the
+/// output folder may hold anything else).
+fn prepare_output_dir(config: &RunConfig) -> Result<()> {
+    let dir = &config.output_dir;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::invalid(dir, format!("cannot create the output folder: {e}")))?;
+    let probe = dir.join(format!(".leafbench.probe-{}", std::process::id()));
+    std::fs::File::create(&probe)
+        .map_err(|e| Error::invalid(dir, format!("the output folder is not writable: {e}")))?;
+    let _ = std::fs::remove_file(&probe);
+    for entry in &config.models {
+        sweep_partials(&dir.join(model_dir_name(&entry.name)));
+    }
+    Ok(())
 }
 
 /// The grid cells of one model, checked against its embedding size.
@@ -234,6 +267,8 @@ struct ModelRun<'a> {
 struct Cell {
     setting: Option<Setting>,
     path: PathBuf,
+    /// What the cell's result file must say of the cell to be reused (its scores left out).
+    identity: Option<CompressionInfo>,
 }
 
 impl ModelRun<'_> {
@@ -247,10 +282,10 @@ impl ModelRun<'_> {
     ) -> Result<(usize, usize)> {
         let mut counts = (0, 0);
         for task in tasks {
-            let cells = self.cells(task);
-            if !self.opts.overwrite && cells.iter().all(|c| c.path.is_file()) {
-                for cell in &cells {
-                    rows.push(self.row(task, &TaskResult::load(&cell.path)?, true));
+            let cells = self.cells(task)?;
+            if let Some(results) = self.all_reusable(task, &cells) {
+                for result in &results {
+                    rows.push(self.row(task, result, true));
                 }
                 continue;
             }
@@ -287,28 +322,69 @@ impl ModelRun<'_> {
     }
 
     /// The task's cells, the float32 full-size one first; rescore cells only for retrieval.
-    fn cells(&self, task: &TaskSpec) -> Vec<Cell> {
+    /// Every path must stay inside the output folder.
+    fn cells(&self, task: &TaskSpec) -> Result<Vec<Cell>> {
         let (out, name, rev) = (
             &self.config.output_dir,
             &self.entry.name,
             self.entry.revision(),
         );
-        let plain = Cell {
+        let mut cells = vec![Cell {
             setting: None,
             path: result_path(out, name, rev, &task.name),
-        };
-        let Some(grid) = self.grid else {
-            return vec![plain];
-        };
-        let retrieval = matches!(task.kind, TaskKind::Retrieval(_));
-        let mut cells = vec![plain];
-        for s in grid.settings.iter().filter(|s| retrieval || !s.rescore) {
-            cells.push(Cell {
-                setting: Some(*s),
-                path: experiment_path(out, name, rev, &s.name(), &task.name),
-            });
+            identity: None,
+        }];
+        if let Some(grid) = self.grid {
+            let retrieval = matches!(task.kind, TaskKind::Retrieval(_));
+            for s in grid.settings.iter().filter(|s| retrieval || !s.rescore) {
+                cells.push(Cell {
+                    setting: Some(*s),
+                    path: experiment_path(out, name, rev, &s.name(), &task.name),
+                    identity: Some(cell_identity(&grid.grid, s, grid.native)),
+                });
+            }
         }
+        for cell in &cells {
+            ensure_inside(out, &cell.path)?;
+        }
+        Ok(cells)
+    }
+
+    fn expected<'c>(&'c self, task: &'c TaskSpec, cell: &'c Cell) -> Expected<'c> {
+        Expected {
+            task,
+            model_name: &self.entry.name,
+            model_revision: self.entry.revision(),
+            cell: cell.identity.as_ref(),
+        }
+    }
+
+    /// The cell's result file, when it may be reused: not overwriting, and it matches. With
+    /// `warn`, a file that is there but does not match is named with the reason.
+    fn reusable(&self, task: &TaskSpec, cell: &Cell, warn: bool) -> Option<TaskResult> {
+        if self.opts.overwrite {
+            return None;
+        }
+        match TaskResult::on_disk(&cell.path, &self.expected(task, cell)) {
+            Ok(found) => found,
+            Err(why) => {
+                if warn {
+                    tracing::warn!(
+                        "{} is not reused: {why}; recomputing it",
+                        cell.path.display()
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// Every cell's result, when all of them can be reused.
+    fn all_reusable(&self, task: &TaskSpec, cells: &[Cell]) -> Option<Vec<TaskResult>> {
         cells
+            .iter()
+            .map(|c| self.reusable(task, c, false))
+            .collect()
     }
 
     /// Evaluates the baseline (always: it is the retention reference and, for the `train`
@@ -339,7 +415,7 @@ impl ModelRun<'_> {
             data,
             multiplier,
         )?;
-        let base = TaskResult::new(task, scores, start.elapsed().as_secs_f64());
+        let base = self.result(task, scores, start)?;
         let base_score = base.main_score();
         let calibration = match self.grid {
             Some(g) => calibration(&g.grid, embedder, self.file_ranges.as_ref()),
@@ -348,11 +424,12 @@ impl ModelRun<'_> {
         let progress = cell_progress(task, cells.len(), self.opts.progress && self.grid.is_some());
         for cell in cells {
             progress.inc(1);
-            let reuse = cell.path.is_file() && !self.opts.overwrite;
-            let result = match (cell.setting, reuse) {
-                (_, true) => TaskResult::load(&cell.path)?,
-                (None, false) => base.clone(),
-                (Some(setting), false) => {
+            let reused = self.reusable(task, cell, true);
+            let reuse = reused.is_some();
+            let result = match (cell.setting, reused) {
+                (_, Some(r)) => r,
+                (None, None) => base.clone(),
+                (Some(setting), None) => {
                     let grid = self.grid.expect("cells with settings come from a grid");
                     let compressor = Compressor {
                         setting,
@@ -370,7 +447,7 @@ impl ModelRun<'_> {
                             compressor: &compressor,
                         };
                         let scores = evaluate_task(task, &enc, data, multiplier)?;
-                        TaskResult::new(task, scores, start.elapsed().as_secs_f64())
+                        self.result(task, scores, start)?
                     };
                     result.compression = Some(compression_info(
                         &grid.grid, &setting, native, &result, base_score,
@@ -418,6 +495,19 @@ impl ModelRun<'_> {
         let (encoded, cached) = embedder.counts();
         let ranges = merged_ranges(&[emb.as_ref()]).map(Calibration::Ranges);
         Ok((ranges, encoded, cached))
+    }
+
+    /// A computed result of this model, refused when a main score is undefined.
+    fn result(
+        &self,
+        task: &TaskSpec,
+        scores: Vec<(String, crate::task::scores::Scores)>,
+        start: Instant,
+    ) -> Result<TaskResult> {
+        let result = TaskResult::new(task, scores, start.elapsed().as_secs_f64())
+            .for_model(&self.entry.name, self.entry.revision());
+        result.check_defined(task)?;
+        Ok(result)
     }
 
     fn row(&self, task: &TaskSpec, result: &TaskResult, reused: bool) -> RunRow {
@@ -489,6 +579,18 @@ fn compression_info(
     result: &TaskResult,
     baseline: Option<f64>,
 ) -> CompressionInfo {
+    CompressionInfo {
+        baseline_main_score: baseline,
+        retention: match (result.main_score(), baseline) {
+            (Some(s), Some(b)) if b != 0.0 => Some(s / b),
+            _ => None,
+        },
+        ..cell_identity(grid, setting, native)
+    }
+}
+
+/// The cell as its result file describes it, without scores.
+fn cell_identity(grid: &Grid, setting: &Setting, native: usize) -> CompressionInfo {
     let quantized = setting.level.is_scalar() && grid.semantics == Semantics::SentenceTransformers;
     CompressionInfo {
         setting: setting.name(),
@@ -503,11 +605,8 @@ fn compression_info(
         rescore_multiplier: setting.rescore.then_some(grid.rescore_multiplier),
         bytes_per_vector: setting.bytes_per_vector(),
         float32_bytes_per_vector: 4 * native,
-        baseline_main_score: baseline,
-        retention: match (result.main_score(), baseline) {
-            (Some(s), Some(b)) if b != 0.0 => Some(s / b),
-            _ => None,
-        },
+        baseline_main_score: None,
+        retention: None,
     }
 }
 

@@ -340,8 +340,8 @@ fn missing_hub_data_offline_is_reported_with_every_place_looked() {
     let cache = HubFiles::default().install();
     let work = tempfile::tempdir().unwrap();
     let out = run(work.path(), "hub", cache.path(), &["TwitterURLCorpus"]);
-    // The run goes on without the task and says so.
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    // The run goes on without the task, says so, and exits 3: a task did not run.
+    assert_eq!(out.status.code(), Some(3), "{}", common::stderr(&out));
     assert!(
         common::stdout(&out).contains("no data"),
         "{}",

@@ -180,7 +180,8 @@ fn compare_passes_identical_results_and_fails_a_perturbed_task() {
     ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("pearson"), "{out}");
-    // Against the shipped published scores: only the shared tasks are compared.
+    // Against the shipped published scores: the candidate lacks most published tasks, which
+    // fails the gate unless missing tasks are allowed; then only the shared tasks count.
     let (code, out, _) = run(&[
         "compare",
         &format!("published:{MINILM}"),
@@ -188,12 +189,54 @@ fn compare_passes_identical_results_and_fails_a_perturbed_task() {
         "--tolerance",
         "100",
     ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("baseline task(s) missing from the candidate"),
+        "{out}"
+    );
+    let (code, out, _) = run(&[
+        "compare",
+        &format!("published:{MINILM}"),
+        a.to_str().unwrap(),
+        "--tolerance",
+        "100",
+        "--allow-missing",
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("compare: PASS, 3 tasks"), "{out}");
     let baseline = format!("published:{MINILM}");
     let (code, out, _) = run(&["compare", "--baseline", &baseline, a.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("not in the candidate"), "{out}");
+    assert!(out.contains("not in the candidate (MISSING)"), "{out}");
+}
+
+#[test]
+fn compare_fails_on_a_missing_task_and_refuses_meaningless_tolerances() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    results(&a, 0.0);
+    results(&b, 0.0);
+    std::fs::remove_file(b.join(MINILM.replace('/', "__")).join("r1/BIOSSES.json")).unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let (code, out, _) = run(&["compare", a, b]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("compare: FAIL, 1 baseline task(s) missing from the candidate (BIOSSES)"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["compare", a, b, "--allow-missing"]);
+    assert_eq!(code, 0, "{out}");
+    for bad in [
+        vec!["--tolerance", "nan"],
+        vec!["--tolerance=-0.5"],
+        vec!["--per-type", "Unknown=1"],
+        vec!["--per-type", "STS=nan"],
+    ] {
+        let mut args = vec!["compare", a, a];
+        args.extend(bad.iter().copied());
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{bad:?} accepted: {err}");
+    }
 }
 
 #[test]

@@ -192,3 +192,46 @@ fn empty_split() {
     s.data("MySTS/test.jsonl", &[""]);
     s.fails("[MySTS]", &["MySTS/test.jsonl", "split is empty"]);
 }
+
+#[test]
+fn a_label_that_is_neither_integer_nor_text_says_what_the_file_holds() {
+    let s = Setup::new();
+    s.data(
+        "MyClassification/train.jsonl",
+        &[
+            r#"{"text": "good", "label": 1}"#,
+            r#"{"text": "bad", "label": 0.5}"#,
+        ],
+    );
+    s.fails(
+        "[MyClassification]",
+        &[
+            "MyClassification/train.jsonl",
+            "line 2",
+            "`label` is 0.5; expected an integer or a string",
+        ],
+    );
+}
+
+#[test]
+fn a_train_split_of_one_label_names_that_label() {
+    let s = Setup::new();
+    s.data(
+        "MyClassification/train.jsonl",
+        &[
+            r#"{"text": "good", "label": 1}"#,
+            r#"{"text": "great", "label": 1}"#,
+        ],
+    );
+    s.data(
+        "MyClassification/test.jsonl",
+        &[r#"{"text": "fine", "label": 1}"#],
+    );
+    s.fails(
+        "[MyClassification]",
+        &[
+            "holds only label `1`",
+            "expected at least two distinct labels",
+        ],
+    );
+}

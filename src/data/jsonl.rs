@@ -33,19 +33,26 @@ pub fn read_records(path: &Path, file: usize) -> Result<Vec<Record>> {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let not_text = |e: &dyn std::fmt::Display| {
-        Error::invalid(path, format!("not readable as UTF-8 JSON text: {e}"))
-    };
+    let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if path.extension().is_some_and(|e| e == "gz") {
-        let mut text = String::new();
+        let mut plain = Vec::new();
         GzDecoder::new(bytes.as_slice())
-            .read_to_string(&mut text)
-            .map_err(|e| not_text(&e))?;
-        Ok(text)
-    } else {
-        String::from_utf8(bytes).map_err(|e| not_text(&e))
+            .read_to_end(&mut plain)
+            .map_err(|e| Error::invalid(path, format!("not a readable gzip file: {e}")))?;
+        bytes = plain;
     }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        Error::Line {
+            path: path.to_path_buf(),
+            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+            what: format!(
+                "not valid UTF-8 (byte {} of the line); expected UTF-8 JSON text",
+                valid.len() - line_start + 1
+            ),
+        }
+    })
 }
 
 fn array_records(path: &Path, text: &str, file: usize) -> Result<Vec<Record>> {
@@ -78,6 +85,18 @@ fn object_record(path: &Path, fields: Value, file: usize, place: Place) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_named_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.jsonl");
+        std::fs::write(&path, b"{\"text\": \"ok\"}\n{\"text\": \"bad \xff\"}\n").unwrap();
+        let err = read_records(&path, 0).unwrap_err().to_string();
+        assert!(
+            err.contains("test.jsonl: line 2: not valid UTF-8 (byte 15 of the line)"),
+            "{err}"
+        );
+    }
     use flate2::write::GzEncoder;
     use std::io::Write;
 

@@ -55,20 +55,25 @@ struct TextRow {
     label: Label,
 }
 
-/// Labels are ints in some files and strings in others; both are kept as text.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Label {
-    Int(i64),
-    Text(String),
+/// Labels are ints in some files and strings in others; both are kept as text. Anything
+/// else is refused with what was found.
+struct Label(String);
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(Label(s)),
+            serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Ok(Label(n.to_string())),
+            other => Err(serde::de::Error::custom(format!(
+                "`label` is {other}; expected an integer or a string"
+            ))),
+        }
+    }
 }
 
 impl Label {
     fn into_string(self) -> String {
-        match self {
-            Label::Int(i) => i.to_string(),
-            Label::Text(s) => s,
-        }
+        self.0
     }
 }
 

@@ -291,7 +291,8 @@ fn normalize(x: &Tensor) -> Result<Tensor> {
     Ok(x.broadcast_div(&norm)?)
 }
 
-fn progress_bar(len: usize, enabled: bool) -> indicatif::ProgressBar {
+/// The bar shown while texts are encoded (hidden when `enabled` is false).
+pub fn progress_bar(len: usize, enabled: bool) -> indicatif::ProgressBar {
     if !enabled {
         return indicatif::ProgressBar::hidden();
     }

@@ -1,11 +1,14 @@
 //! `leafbench compare`: per task, the change of the main score (and optionally of every
 //! metric) from a baseline to a candidate, in points (×100), against a tolerance. Tasks are
-//! matched by name and compression setting; each side holds one model's results.
+//! matched by name and compression setting; each side holds one model's results. A task (or
+//! grid cell) of the baseline that the candidate lacks fails the gate unless missing ones are
+//! allowed: a port that skipped a task has not shown it still scores.
 
 use std::collections::BTreeMap;
 
 use super::sources::TaskScore;
 use crate::error::{Error, Result};
+use crate::task::spec::TASK_TYPES;
 
 /// Allowed |Δ| in points, per task type or by default.
 pub struct Tolerances {
@@ -21,15 +24,30 @@ impl Tolerances {
             .unwrap_or(self.default)
     }
 
-    /// Parses `Type=points`.
+    /// Parses `Type=points`; the type must be one of MTEB's task types.
     pub fn parse_per_type(s: &str) -> std::result::Result<(String, f64), String> {
         let (ty, tol) = s
             .split_once('=')
             .ok_or_else(|| format!("`{s}`: expected TaskType=points, e.g. Retrieval=0.5"))?;
-        let tol: f64 = tol
-            .parse()
-            .map_err(|_| format!("`{s}`: `{tol}` is not a number of points"))?;
-        Ok((ty.to_string(), tol))
+        if !TASK_TYPES.contains(&ty) {
+            return Err(format!(
+                "`{ty}` is not a task type; expected one of {}",
+                TASK_TYPES.join(", ")
+            ));
+        }
+        Ok((ty.to_string(), Self::parse_points(tol)?))
+    }
+
+    /// Parses a tolerance: a finite, non-negative number of points. NaN would pass every
+    /// change, a negative one none.
+    pub fn parse_points(s: &str) -> std::result::Result<f64, String> {
+        match s.trim().parse::<f64>() {
+            Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+            Ok(t) => Err(format!(
+                "`{t}` is not a tolerance; expected a finite number of points, 0 or more"
+            )),
+            Err(_) => Err(format!("`{s}` is not a number of points")),
+        }
     }
 }
 
@@ -61,6 +79,8 @@ pub struct Comparison {
     /// Tasks only one side has (not compared).
     pub only_baseline: Vec<String>,
     pub only_candidate: Vec<String>,
+    /// Whether baseline tasks missing from the candidate are accepted.
+    pub allow_missing: bool,
 }
 
 type Key = (Option<String>, String);
@@ -70,6 +90,7 @@ pub fn compare(
     candidate: &[TaskScore],
     tolerances: &Tolerances,
     all_metrics: bool,
+    allow_missing: bool,
 ) -> Result<Comparison> {
     let base = by_task(baseline, "baseline")?;
     let cand = by_task(candidate, "candidate")?;
@@ -124,6 +145,7 @@ pub fn compare(
         baseline_model: base.0,
         candidate_model: cand.0,
         deltas,
+        allow_missing,
     })
 }
 
@@ -157,6 +179,20 @@ impl Comparison {
         self.deltas.iter().filter(|d| d.beyond()).collect()
     }
 
+    /// Baseline tasks the candidate lacks that fail the gate.
+    pub fn missing(&self) -> &[String] {
+        if self.allow_missing {
+            &[]
+        } else {
+            &self.only_baseline
+        }
+    }
+
+    /// The gate's verdict: every compared value within tolerance, nothing missing.
+    pub fn passes(&self) -> bool {
+        self.failures().is_empty() && self.missing().is_empty()
+    }
+
     /// The line a CI log reader sees first.
     pub fn summary_line(&self) -> String {
         let tasks = self
@@ -182,13 +218,25 @@ impl Comparison {
             worst.delta,
             worst.tolerance
         );
-        if failures.is_empty() {
+        let missing = self.missing();
+        if self.passes() {
             format!("compare: PASS, {tasks} tasks within tolerance; largest change: {worst_text}")
+        } else if failures.is_empty() {
+            format!(
+                "compare: FAIL, {} baseline task(s) missing from the candidate ({}); {tasks} compared tasks within tolerance (--allow-missing accepts missing tasks)",
+                missing.len(),
+                missing.join(", ")
+            )
         } else {
             format!(
-                "compare: FAIL, {} of {} compared values beyond tolerance over {tasks} tasks; worst: {worst_text}",
+                "compare: FAIL, {} of {} compared values beyond tolerance over {tasks} tasks{}; worst: {worst_text}",
                 failures.len(),
-                self.deltas.len()
+                self.deltas.len(),
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and {} baseline task(s) missing", missing.len())
+                }
             )
         }
     }
@@ -225,7 +273,15 @@ impl Comparison {
             );
         }
         if !self.only_baseline.is_empty() {
-            out += &format!("not in the candidate: {}\n", self.only_baseline.join(", "));
+            let verdict = if self.allow_missing {
+                "allowed"
+            } else {
+                "MISSING"
+            };
+            out += &format!(
+                "not in the candidate ({verdict}): {}\n",
+                self.only_baseline.join(", ")
+            );
         }
         if !self.only_candidate.is_empty() {
             out += &format!("not in the baseline: {}\n", self.only_candidate.join(", "));
@@ -261,11 +317,11 @@ mod tests {
     #[test]
     fn a_change_beyond_tolerance_fails_and_is_named_first() {
         let base = vec![score("m", "A", 0.80), score("m", "B", 0.70)];
-        let same = compare(&base, &base, &tol(), false).unwrap();
+        let same = compare(&base, &base, &tol(), false, false).unwrap();
         assert!(same.failures().is_empty());
         assert!(same.summary_line().starts_with("compare: PASS, 2 tasks"));
         let cand = vec![score("m2", "A", 0.795), score("m2", "B", 0.7005)];
-        let c = compare(&base, &cand, &tol(), false).unwrap();
+        let c = compare(&base, &cand, &tol(), false, false).unwrap();
         assert_eq!(c.failures().len(), 1);
         assert!(
             c.summary_line().starts_with("compare: FAIL, 1 of 2"),
@@ -277,17 +333,23 @@ mod tests {
             default: 0.1,
             per_type: BTreeMap::from([("STS".into(), 1.0)]),
         };
-        assert!(compare(&base, &cand, &loose, false)
+        assert!(compare(&base, &cand, &loose, false, false)
             .unwrap()
             .failures()
             .is_empty());
-        assert_eq!(compare(&base, &cand, &tol(), true).unwrap().deltas.len(), 4);
+        assert_eq!(
+            compare(&base, &cand, &tol(), true, false)
+                .unwrap()
+                .deltas
+                .len(),
+            4
+        );
     }
 
     #[test]
     fn sides_must_hold_one_model_and_share_a_task() {
         let mixed = vec![score("m", "A", 0.8), score("n", "B", 0.7)];
-        let err = compare(&mixed, &mixed, &tol(), false)
+        let err = compare(&mixed, &mixed, &tol(), false, false)
             .err()
             .unwrap()
             .to_string();
@@ -297,6 +359,7 @@ mod tests {
             &[score("m", "B", 0.8)],
             &tol(),
             false,
+            false,
         )
         .err()
         .unwrap()
@@ -304,5 +367,42 @@ mod tests {
         assert!(err.contains("no task in common"), "{err}");
         assert_eq!(Tolerances::parse_per_type("Retrieval=0.5").unwrap().1, 0.5);
         assert!(Tolerances::parse_per_type("Retrieval").is_err());
+    }
+
+    #[test]
+    fn a_task_missing_from_the_candidate_fails_unless_allowed() {
+        let base = vec![score("m", "A", 0.80), score("m", "B", 0.70)];
+        let cand = vec![score("m", "A", 0.80)];
+        let c = compare(&base, &cand, &tol(), false, false).unwrap();
+        assert!(!c.passes());
+        assert!(
+            c.summary_line()
+                .starts_with("compare: FAIL, 1 baseline task(s) missing")
+                && c.summary_line().contains("(B)"),
+            "{}",
+            c.summary_line()
+        );
+        assert!(c.to_text().contains("not in the candidate (MISSING): B"));
+        let c = compare(&base, &cand, &tol(), false, true).unwrap();
+        assert!(c.passes(), "{}", c.summary_line());
+        // Extra tasks in the candidate never fail.
+        assert!(compare(&cand, &base, &tol(), false, false)
+            .unwrap()
+            .passes());
+    }
+
+    #[test]
+    fn tolerances_must_be_finite_non_negative_points_of_a_known_type() {
+        assert_eq!(Tolerances::parse_points("0.25"), Ok(0.25));
+        assert_eq!(Tolerances::parse_points("0"), Ok(0.0));
+        for bad in ["nan", "NaN", "-0.1", "inf", "x"] {
+            assert!(Tolerances::parse_points(bad).is_err(), "{bad}");
+        }
+        let err = Tolerances::parse_per_type("Unknown=1").unwrap_err();
+        assert!(
+            err.contains("not a task type") && err.contains("Retrieval"),
+            "{err}"
+        );
+        assert!(Tolerances::parse_per_type("STS=nan").is_err());
     }
 }

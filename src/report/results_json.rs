@@ -27,8 +27,23 @@ pub struct TaskResult {
     pub scores: BTreeMap<String, Vec<BTreeMap<String, Value>>>,
     pub evaluation_time: f64,
     pub kg_co2_emissions: Option<f64>,
+    /// The model (`org/name`) and revision the scores belong to, so a file moved or copied
+    /// into another model's folder is never taken for that model's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_revision: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<CompressionInfo>,
+}
+
+/// What a run would compute for one file: a file on disk is reused only when it matches.
+pub struct Expected<'a> {
+    pub task: &'a TaskSpec,
+    pub model_name: &'a str,
+    pub model_revision: &'a str,
+    /// The grid cell (its scores left out), `None` for the plain result.
+    pub cell: Option<&'a CompressionInfo>,
 }
 
 /// The grid cell a result was computed at.
@@ -48,6 +63,24 @@ pub struct CompressionInfo {
     pub baseline_main_score: Option<f64>,
     /// This cell's main score ÷ `baseline_main_score`.
     pub retention: Option<f64>,
+}
+
+impl CompressionInfo {
+    /// Whether both describe the same cell, computed the same way (their scores aside).
+    pub fn same_cell(&self, other: &CompressionInfo) -> bool {
+        let key = |c: &CompressionInfo| {
+            (
+                c.setting.clone(),
+                c.dim,
+                c.quantization.clone(),
+                c.semantics.clone(),
+                c.calibration.clone(),
+                c.rescore_multiplier,
+                c.float32_bytes_per_vector,
+            )
+        };
+        key(self) == key(other)
+    }
 }
 
 impl TaskResult {
@@ -73,8 +106,114 @@ impl TaskResult {
             scores,
             evaluation_time,
             kg_co2_emissions: None,
+            model_name: None,
+            model_revision: None,
             compression: None,
         }
+    }
+
+    /// Sets the model the scores belong to.
+    pub fn for_model(mut self, name: &str, revision: &str) -> Self {
+        self.model_name = Some(name.to_string());
+        self.model_revision = Some(revision.to_string());
+        self
+    }
+
+    /// Fails when a split's main score is missing or not a finite number: an undefined score
+    /// must stop the run, never be saved as null for a later report or gate to trip over.
+    pub fn check_defined(&self, task: &TaskSpec) -> Result<()> {
+        for (split, entries) in &self.scores {
+            for entry in entries {
+                let main = entry.get("main_score").and_then(Value::as_f64);
+                if !main.is_some_and(f64::is_finite) {
+                    return Err(Error::UndefinedScore {
+                        task: task.name.clone(),
+                        split: split.clone(),
+                        metric: task.main_score.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Why this file is not the result `expected` describes; `None` when it is.
+    pub fn mismatch(&self, expected: &Expected) -> Option<String> {
+        let task = expected.task;
+        let differs = |what: &str, found: Option<&str>, want: &str| {
+            (found != Some(want)).then(|| {
+                format!(
+                    "its {what} is {}, expected `{want}`",
+                    found.map_or("missing".to_string(), |f| format!("`{f}`"))
+                )
+            })
+        };
+        let cell_name = |c: Option<&CompressionInfo>| {
+            c.map_or("the plain result".to_string(), |c| {
+                format!("cell `{}`", c.setting)
+            })
+        };
+        differs("task_name", Some(&self.task_name), &task.name)
+            .or_else(|| {
+                differs(
+                    "dataset_revision",
+                    Some(&self.dataset_revision),
+                    &task.dataset.revision,
+                )
+            })
+            .or_else(|| {
+                differs(
+                    "model_name",
+                    self.model_name.as_deref(),
+                    expected.model_name,
+                )
+            })
+            .or_else(|| {
+                differs(
+                    "model_revision",
+                    self.model_revision.as_deref(),
+                    expected.model_revision,
+                )
+            })
+            .or_else(|| {
+                let same = match (&self.compression, expected.cell) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => a.same_cell(b),
+                    _ => false,
+                };
+                (!same).then(|| {
+                    format!(
+                        "it holds {}, expected {}",
+                        cell_name(self.compression.as_ref()),
+                        cell_name(expected.cell)
+                    )
+                })
+            })
+            .or_else(|| self.split_mismatch(task))
+    }
+
+    /// Every evaluated split present, for the task's subset, with a defined main score.
+    fn split_mismatch(&self, task: &TaskSpec) -> Option<String> {
+        for split in &task.eval_splits {
+            let entries = self
+                .scores
+                .get(split)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let ok = entries.iter().any(|e| {
+                e.get("hf_subset").and_then(Value::as_str) == Some(task.dataset.subset.as_str())
+                    && e.get("main_score")
+                        .and_then(Value::as_f64)
+                        .is_some_and(f64::is_finite)
+            });
+            if !ok {
+                return Some(format!(
+                    "it has no defined main score for split `{split}`, subset `{}`",
+                    task.dataset.subset
+                ));
+            }
+        }
+        None
     }
 
     /// Mean main score over the scored splits, as MTEB aggregates a task.
@@ -98,6 +237,19 @@ impl TaskResult {
 
     pub fn load(path: &Path) -> Result<Self> {
         crate::error::read_json(path)
+    }
+
+    /// The file at `path` when it is the result `expected` describes: `Ok(None)` when there is
+    /// no file, `Err` saying why a file that is there does not match (or cannot be read).
+    pub fn on_disk(path: &Path, expected: &Expected) -> std::result::Result<Option<Self>, String> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let r = Self::load(path).map_err(|e| format!("it cannot be read ({e})"))?;
+        match r.mismatch(expected) {
+            None => Ok(Some(r)),
+            Some(why) => Err(why),
+        }
     }
 }
 

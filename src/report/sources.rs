@@ -93,7 +93,7 @@ fn results_dir(dir: &Path, registry: &Registry) -> Result<Vec<TaskScore>> {
         ));
     }
     let mut files = Vec::new();
-    json_files(dir, &mut files)?;
+    json_files(dir, &mut BTreeSet::new(), &mut files)?;
     files.sort();
     let mut out = Vec::new();
     for file in files {
@@ -110,11 +110,18 @@ fn results_dir(dir: &Path, registry: &Registry) -> Result<Vec<TaskScore>> {
     Ok(out)
 }
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// The `.json` files below `dir`. Symlinked folders are followed, but each real folder is
+/// walked once (`seen` holds their device and inode), so a link cycle ends the walk there.
+fn json_files(dir: &Path, seen: &mut BTreeSet<(u64, u64)>, out: &mut Vec<PathBuf>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    if !seen.insert((meta.dev(), meta.ino())) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
         if path.is_dir() {
-            json_files(&path, out)?;
+            json_files(&path, seen, out)?;
         } else if path.extension().is_some_and(|e| e == "json") {
             out.push(path);
         }
@@ -258,6 +265,19 @@ fn combine_revisions(scores: &mut [TaskScore], allow: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_symlink_cycle_is_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let rev = dir.path().join("org__m/main");
+        std::fs::create_dir_all(&rev).unwrap();
+        std::fs::write(rev.join("T.json"), "{}").unwrap();
+        std::os::unix::fs::symlink(dir.path(), rev.join("loop")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), rev.join("loop2")).unwrap();
+        let mut files = Vec::new();
+        json_files(dir.path(), &mut BTreeSet::new(), &mut files).unwrap();
+        assert_eq!(files, vec![rev.join("T.json")]);
+    }
 
     #[test]
     fn placement_reads_model_revision_and_setting() {

@@ -12,7 +12,7 @@ use super::spec::ClassificationParams;
 use crate::data::LabelledSplit;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::learn::logistic_regression::LogisticRegression;
+use crate::learn::logistic_regression::{FitError, LogisticRegression};
 use crate::metrics::classification as m;
 use crate::rng::numpy_legacy::mteb_undersample;
 
@@ -106,6 +106,20 @@ pub fn evaluate(
     Ok(average(per_experiment))
 }
 
+/// The classifier's failure in the data's terms: a single class is named by its label as the
+/// file writes it, with the labels the train split holds.
+fn fit_error(test_path: &Path, e: FitError, coding: &LabelCoding) -> Error {
+    let what = match e {
+        FitError::SingleClass(c) => format!(
+            "cannot train the classifier: the train sample holds only label `{}`; expected at \
+             least two distinct labels (the train split holds {:?})",
+            coding.classes[c], coding.classes
+        ),
+        other => format!("cannot train the classifier: {other}"),
+    };
+    Error::invalid(test_path, what)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_experiment(
     test_path: &Path,
@@ -134,7 +148,7 @@ fn run_experiment(
     }
     let model = LogisticRegression::default()
         .fit(&x, d, &y)
-        .map_err(|e| Error::invalid(test_path, format!("cannot train the classifier: {e}")))?;
+        .map_err(|e| fit_error(test_path, e, coding))?;
     let pred: Vec<i64> = model
         .predict(x_test, d)
         .into_iter()
