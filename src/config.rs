@@ -155,7 +155,8 @@ impl RunConfig {
                 return Err(Error::invalid(
                     path,
                     format!(
-                        "models `{other}` and `{}` (revision {}) would share the results folder                          {folder}; give them distinct names",
+                        "models `{other}` and `{}` (revision {}) would share the results folder \
+                         {folder}; give them distinct names",
                         m.name,
                         m.revision()
                     ),
