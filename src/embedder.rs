@@ -14,7 +14,7 @@ use crate::embedding_cache::{EmbeddingCache, KeyParts};
 use crate::embeddings::Embeddings;
 use crate::encoder::{EncodeOptions, Role};
 use crate::error::Result;
-use crate::run::ModelEncoders;
+use crate::model_encoders::ModelEncoders;
 
 /// What an encoded text is to its task: evaluated, or part of the train split / document
 /// collection that the `train` calibration policy learns ranges from.

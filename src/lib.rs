@@ -16,11 +16,14 @@ pub mod hub;
 pub mod learn;
 pub mod memory;
 pub mod metrics;
+pub mod model_encoders;
 pub mod output;
 pub mod parity;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod similarity;
+pub mod spec;
 pub mod task;
 pub mod texts;
 

@@ -3,7 +3,6 @@
 //! by skipping what is already there.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::compress::compressor::Compressor;
@@ -12,17 +11,17 @@ use crate::compress::setting::{CalibrationPolicy, Grid, Semantics, Setting};
 use crate::config::{ModelEntry, RunConfig};
 use crate::data::{local, DataSource};
 use crate::embedder::{merged_ranges, CellEncoder, Embedder, Part};
-use crate::embedding_cache::{fingerprint_dir, EmbeddingCache};
-use crate::embeddings::Embeddings;
-use crate::encoder::{EncodeOptions, Encoder, Role};
+use crate::embedding_cache::EmbeddingCache;
+use crate::encoder::{EncodeOptions, Role};
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate_task;
-use crate::hub::{resolve_model, ResolveOptions};
+use crate::hub::ResolveOptions;
+use crate::model_encoders::ModelEncoders;
 use crate::output::{ensure_inside, sweep_partials};
 use crate::report::results_json::{
     experiment_path, model_dir_name, result_path, CompressionInfo, Expected, TaskResult,
 };
-use crate::task::exact_search::Similarity;
+pub use crate::report::summary::RunRow;
 use crate::task::{Registry, TaskKind, TaskSpec};
 
 pub struct RunOptions {
@@ -33,21 +32,6 @@ pub struct RunOptions {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// One line of the run's summary table.
-#[derive(Debug, Clone)]
-pub struct RunRow {
-    pub model: String,
-    pub task: String,
-    pub task_type: &'static str,
-    pub main_score: Option<f64>,
-    /// Whether the result was already on disk.
-    pub reused: bool,
-    /// Why the task was skipped, when its data could not be had.
-    pub unavailable: Option<String>,
-    /// The grid cell, when the run has a compression grid.
-    pub compression: Option<CompressionInfo>,
-}
-
 /// What a run did.
 pub struct RunReport {
     pub rows: Vec<RunRow>,
@@ -55,106 +39,6 @@ pub struct RunReport {
     pub encoded_texts: usize,
     /// Texts whose embeddings came from the disk cache.
     pub cached_texts: usize,
-}
-
-/// The encoders of one model entry: one folder, or a query model and a document model.
-pub struct ModelEncoders {
-    /// The model entry's name, for messages.
-    name: String,
-    query: Encoder,
-    document: Option<Encoder>,
-    /// Content fingerprints of the query and document folders, computed on first use.
-    fingerprints: [OnceLock<String>; 2],
-}
-
-impl ModelEncoders {
-    fn load(entry: &ModelEntry, offline: bool) -> Result<Self> {
-        let resolve = |name: &str| {
-            resolve_model(name, &ResolveOptions::from_env(offline)).map_err(Error::from)
-        };
-        let (query, document) = match (&entry.path, &entry.query, &entry.document) {
-            (_, Some(q), Some(d)) => (
-                Encoder::load(&resolve(q)?)?,
-                Some(Encoder::load(&resolve(d)?)?),
-            ),
-            (Some(p), _, _) => (Encoder::load(p)?, None),
-            _ => {
-                let name = format!("{}@{}", entry.name, entry.revision());
-                (Encoder::load(&resolve(&name)?)?, None)
-            }
-        };
-        Ok(Self::new(&entry.name, query, document))
-    }
-
-    fn new(name: &str, query: Encoder, document: Option<Encoder>) -> Self {
-        Self {
-            name: name.to_string(),
-            query,
-            document,
-            fingerprints: [OnceLock::new(), OnceLock::new()],
-        }
-    }
-
-    /// The encoder that embeds texts of `role`. Texts of symmetric tasks go to the document
-    /// side of a pair, as a Router's default route sends them.
-    pub fn encoder(&self, role: Role) -> &Encoder {
-        match (&self.document, role) {
-            (Some(d), Role::Document | Role::Plain) => d,
-            _ => &self.query,
-        }
-    }
-
-    /// The content fingerprint of the folder that embeds texts of `role` (cache keys).
-    pub fn fingerprint(&self, role: Role) -> Result<&str> {
-        let side = usize::from(self.document.is_some() && role != Role::Query);
-        if let Some(f) = self.fingerprints[side].get() {
-            return Ok(f);
-        }
-        let f = fingerprint_dir(self.encoder(role).dir())?;
-        Ok(self.fingerprints[side].get_or_init(|| f))
-    }
-
-    /// The embedding size; both sides of a pair must agree.
-    pub fn dim(&self) -> Result<usize> {
-        let q = self.query.dim(Role::Query)?;
-        if let Some(d) = &self.document {
-            let dd = d.dim(Role::Document)?;
-            if dd != q {
-                return Err(Error::invalid(
-                    d.dir(),
-                    format!("document model gives {dd}-dim embeddings, the query model {q}"),
-                ));
-            }
-        }
-        Ok(q)
-    }
-
-    /// How the query model compares embeddings (its `similarity_fn_name`).
-    pub fn similarity(&self) -> Result<Similarity> {
-        let name = self.query.similarity_fn_name();
-        Similarity::from_name(name).ok_or_else(|| Error::Unsupported {
-            task: "retrieval".into(),
-            what: format!("similarity function `{name}` is not supported; expected cosine or dot"),
-        })
-    }
-
-    /// The similarity a task compares with: retrieval needs a supported similarity function,
-    /// the other types fall back to cosine (what their MTEB evaluators compute).
-    pub fn similarity_for(&self, task: &TaskSpec) -> Result<Similarity> {
-        match task.kind {
-            TaskKind::Retrieval(_) => self.similarity(),
-            _ => Ok(self.similarity().unwrap_or(Similarity::Cosine)),
-        }
-    }
-
-    /// Embeds `texts`; a NaN or infinite value stops the run, naming the model and the text.
-    pub fn encode(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Embeddings> {
-        let encoder = self.encoder(role);
-        let emb = encoder.encode(texts, role, opts)?;
-        let label = format!("`{}` ({})", self.name, encoder.dir().display());
-        emb.check_finite(texts, &label)?;
-        Ok(emb)
-    }
 }
 
 pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<RunReport> {

@@ -7,7 +7,7 @@ use super::setting::{Semantics, Setting};
 use super::view::View;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
-use crate::task::exact_search::Similarity;
+use crate::similarity::Similarity;
 
 pub struct Compressor {
     pub setting: Setting,

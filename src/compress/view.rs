@@ -12,7 +12,7 @@ use half::{bf16, f16};
 use super::kernels;
 use super::quantize::{unpack_bits, Codes, Quantized};
 use crate::embeddings::Embeddings;
-use crate::task::exact_search::Similarity;
+use crate::similarity::Similarity;
 
 pub struct View {
     pub rows: usize,

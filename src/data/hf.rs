@@ -15,7 +15,7 @@ use crate::hub::{
     build_api, check_repo_id, check_revision, default_cache_root, is_commit_sha, is_plain_sha,
     read_ref, ResolveOptions,
 };
-use crate::task::spec::DatasetRef;
+use crate::spec::DatasetRef;
 
 const CARD: &str = "README.md";
 

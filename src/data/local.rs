@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::task::TaskSpec;
+use crate::spec::TaskSpec;
 
 /// The data folder: the one given, else `LEAFBENCH_DATA_DIR`, else `../shared/data`.
 pub fn default_data_dir() -> PathBuf {

@@ -10,7 +10,7 @@ use super::records::SplitRecords;
 use super::{jsonl, local, parquet, tsv};
 use crate::error::Result;
 use crate::hub::ResolveOptions;
-use crate::task::TaskSpec;
+use crate::spec::TaskSpec;
 
 /// Which source a run may use (`data_source:` in a run configuration).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]

@@ -4,7 +4,6 @@
 use super::published::Published;
 use crate::error::Result;
 use crate::report::results_json::CompressionInfo;
-use crate::run::RunRow;
 use crate::task::Registry;
 
 pub struct SummaryRow {
@@ -43,6 +42,21 @@ pub struct Summary {
     pub rows: Vec<SummaryRow>,
     /// The compression grid's cells, when the run had one.
     pub cells: Vec<CellRow>,
+}
+
+/// One line of the run's summary table.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub model: String,
+    pub task: String,
+    pub task_type: &'static str,
+    pub main_score: Option<f64>,
+    /// Whether the result was already on disk.
+    pub reused: bool,
+    /// Why the task was skipped, when its data could not be had.
+    pub unavailable: Option<String>,
+    /// The grid cell, when the run has a compression grid.
+    pub compression: Option<CompressionInfo>,
 }
 
 /// One grid cell of one task.

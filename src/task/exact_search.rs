@@ -12,23 +12,7 @@ use rayon::prelude::*;
 
 use crate::embeddings::Embeddings;
 use crate::error::Result;
-
-/// How a model compares embeddings (`similarity_fn_name` of sentence-transformers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Similarity {
-    Cosine,
-    Dot,
-}
-
-impl Similarity {
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "cosine" => Some(Similarity::Cosine),
-            "dot" => Some(Similarity::Dot),
-            _ => None,
-        }
-    }
-}
+pub use crate::similarity::Similarity;
 
 /// One retrieved document. Ordered as Python orders MTEB's `(score, corpus_id)` heap tuples:
 /// by score, then by id string, so ties at the cut-off keep the larger id.
