@@ -92,22 +92,6 @@ fn code(out: &Output) -> Option<i32> {
     out.status.code()
 }
 
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return vec![];
-    };
-    entries
-        .flatten()
-        .flat_map(|e| {
-            if e.path().is_dir() {
-                files_below(&e.path())
-            } else {
-                vec![e.path()]
-            }
-        })
-        .collect()
-}
-
 /// A copy of leaf_mt whose Dense projection has one NaN weight: every embedding is NaN.
 fn nan_model(dir: &Path) -> PathBuf {
     let model = dir.join("nan-model");
@@ -143,17 +127,46 @@ fn write_texts(dir: &Path, texts: &[&str]) -> PathBuf {
     path
 }
 
-fn parity(model: &Path, texts: &Path, reference: &Path) -> Output {
-    common::leafbench(&[
-        "parity",
+/// `leafbench COMMAND --model M INPUT_FLAG INPUT OUTPUT_FLAG OUTPUT --quiet EXTRA…`.
+fn model_command(
+    command: &str,
+    model: &Path,
+    (input_flag, input): (&str, &Path),
+    (output_flag, output): (&str, &Path),
+    extra: &[&str],
+) -> Output {
+    let mut args = vec![
+        command,
         "--model",
         model.to_str().unwrap(),
-        "--texts",
-        texts.to_str().unwrap(),
-        "--reference",
-        reference.to_str().unwrap(),
+        input_flag,
+        input.to_str().unwrap(),
+        output_flag,
+        output.to_str().unwrap(),
         "--quiet",
-    ])
+    ];
+    args.extend_from_slice(extra);
+    common::leafbench(&args)
+}
+
+fn parity(model: &Path, texts: &Path, reference: &Path, extra: &[&str]) -> Output {
+    model_command(
+        "parity",
+        model,
+        ("--texts", texts),
+        ("--reference", reference),
+        extra,
+    )
+}
+
+fn embed(model: &Path, input: &Path, output: &Path, extra: &[&str]) -> Output {
+    model_command(
+        "embed",
+        model,
+        ("--input", input),
+        ("--output", output),
+        extra,
+    )
 }
 
 #[test]
@@ -162,21 +175,12 @@ fn nan_on_either_side_fails_parity_by_row() {
     let texts = write_texts(dir.path(), &["a cat", "a dog"]);
     let good = common::fixture_model("leaf_mt");
     let reference = dir.path().join("ref.npy");
-    let out = common::leafbench(&[
-        "embed",
-        "--model",
-        good.to_str().unwrap(),
-        "--input",
-        texts.to_str().unwrap(),
-        "--output",
-        reference.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let out = embed(&good, &texts, &reference, &[]);
     assert!(out.status.success(), "{}", common::stderr(&out));
-    let out = parity(&good, &texts, &reference);
+    let out = parity(&good, &texts, &reference, &[]);
     assert_eq!(code(&out), Some(0), "{}", common::stdout(&out));
 
-    let out = parity(&nan_model(dir.path()), &texts, &reference);
+    let out = parity(&nan_model(dir.path()), &texts, &reference, &[]);
     let stdout = common::stdout(&out);
     assert_eq!(code(&out), Some(1), "{stdout}");
     assert!(
@@ -191,7 +195,7 @@ fn nan_on_either_side_fails_parity_by_row() {
     emb.row_mut(1)[3] = f32::NAN;
     let bad_ref = dir.path().join("bad-ref.npy");
     std::fs::write(&bad_ref, emb.to_npy()).unwrap();
-    let out = parity(&good, &texts, &bad_ref);
+    let out = parity(&good, &texts, &bad_ref, &[]);
     let stdout = common::stdout(&out);
     assert_eq!(code(&out), Some(1), "{stdout}");
     assert!(
@@ -200,17 +204,7 @@ fn nan_on_either_side_fails_parity_by_row() {
         ),
         "{stdout}"
     );
-    let out = common::leafbench(&[
-        "parity",
-        "--model",
-        good.to_str().unwrap(),
-        "--texts",
-        texts.to_str().unwrap(),
-        "--reference",
-        reference.to_str().unwrap(),
-        "--max-abs-diff",
-        "nan",
-    ]);
+    let out = parity(&good, &texts, &reference, &["--max-abs-diff", "nan"]);
     assert_eq!(code(&out), Some(2), "a NaN tolerance is refused");
 }
 
@@ -229,20 +223,14 @@ fn nan_embeddings_stop_a_run_and_embed_naming_model_and_text() {
             && err.contains("(`a cat`)"),
         "{err}"
     );
-    assert!(files_below(&w.path("results")).is_empty(), "nothing saved");
+    assert!(
+        common::files_below(&w.path("results")).is_empty(),
+        "nothing saved"
+    );
 
     let texts = write_texts(w.dir.path(), &["fine", "also fine"]);
     let output = w.path("out.npy");
-    let out = common::leafbench(&[
-        "embed",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        texts.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let out = embed(&model, &texts, &output, &[]);
     let err = common::stderr(&out);
     assert_eq!(code(&out), Some(2), "{err}");
     assert!(err.contains("text 1 (`fine`)"), "{err}");
@@ -374,7 +362,7 @@ fn names_and_revisions_never_write_outside_the_output_folder() {
         assert_eq!(code(&out), Some(2), "{entry}: {err}");
         assert!(err.contains("run.yaml") && err.contains("model `"), "{err}");
     }
-    let written: Vec<PathBuf> = files_below(w.dir.path())
+    let written: Vec<PathBuf> = common::files_below(w.dir.path())
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
@@ -432,15 +420,8 @@ fn outputs_follow_symlinks_and_write_through_fifos() {
     let texts = write_texts(w.dir.path(), &["one"]);
     let same = w.path("texts.npy");
     std::fs::copy(&texts, &same).unwrap();
-    let out = common::leafbench(&[
-        "embed",
-        "--model",
-        common::fixture_model("leaf_mt").to_str().unwrap(),
-        "--input",
-        same.to_str().unwrap(),
-        "--output",
-        w.path("./texts.npy").to_str().unwrap(),
-    ]);
+    let model = common::fixture_model("leaf_mt");
+    let out = embed(&model, &same, &w.path("./texts.npy"), &[]);
     assert_eq!(code(&out), Some(2));
     assert!(common::stderr(&out).contains("is the --input file"));
     assert_eq!(std::fs::read_to_string(&same).unwrap(), "one\n");
@@ -521,19 +502,8 @@ fn zero_sizes_and_too_many_threads_are_handled() {
     assert!(common::stderr(&out).contains("`batch_size` is 0"));
     let texts = write_texts(w.dir.path(), &["one"]);
     let model = common::fixture_model("leaf_mt");
-    let embed = |extra: &[&str]| {
-        let mut args = vec![
-            "embed",
-            "--model",
-            model.to_str().unwrap(),
-            "--input",
-            texts.to_str().unwrap(),
-            "--output",
-            w.path("o.npy").to_str().unwrap().to_owned().leak(),
-        ];
-        args.extend_from_slice(extra);
-        common::leafbench(&args)
-    };
+    let output = w.path("o.npy");
+    let embed = |extra: &[&str]| embed(&model, &texts, &output, extra);
     for flag in ["--batch-size", "--max-batch-tokens"] {
         let out = embed(&[flag, "0"]);
         assert_eq!(code(&out), Some(2), "{flag}");

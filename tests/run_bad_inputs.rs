@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -91,7 +91,7 @@ impl Setup {
         for p in parts {
             assert!(err.contains(p), "error should mention `{p}`:\n{err}");
         }
-        let written: Vec<_> = walk(&self.path("results"));
+        let written: Vec<_> = common::files_below(&self.path("results"));
         assert!(
             written
                 .iter()
@@ -99,22 +99,6 @@ impl Setup {
             "result written: {written:?}"
         );
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return vec![];
-    };
-    entries
-        .flatten()
-        .flat_map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                vec![e.path()]
-            }
-        })
-        .collect()
 }
 
 #[test]

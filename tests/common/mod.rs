@@ -42,6 +42,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Every file below `dir` (none when it does not exist).
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            if e.path().is_dir() {
+                files_below(&e.path())
+            } else {
+                vec![e.path()]
+            }
+        })
+        .collect()
+}
+
 /// Runs the leafbench binary with the network switched off for the hub lookup.
 pub fn leafbench(args: &[&str]) -> Output {
     leafbench_with_env(args, &[])
