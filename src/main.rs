@@ -80,7 +80,7 @@ enum Command {
     /// Compare a candidate's scores with a baseline's; exit 1 when any change exceeds its
     /// tolerance (the first line says PASS or FAIL).
     #[command(
-        after_help = "Examples:\n  leafbench compare results-before/ results-after/ --tolerance 0.1\n  leafbench compare published:sentence-transformers/all-MiniLM-L6-v2 results/ --per-type Retrieval=0.5\n\nExit status: 0 within tolerance, 1 beyond it, 2 on an error."
+        after_help = "Examples:\n  leafbench compare results-before/ results-after/ --tolerance 0.1\n  leafbench compare published:sentence-transformers/all-MiniLM-L6-v2 results/ --per-type Retrieval=0.5 --allow-missing\n\nA task (or grid cell) of the baseline that the candidate lacks fails, unless --allow-missing.\nExit status: 0 within tolerance, 1 beyond it or with tasks missing, 2 on an error."
     )]
     Compare(report_cli::CompareArgs),
     /// Charts from results folders, as PNG and SVG: score against dims per storage level,
