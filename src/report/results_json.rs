@@ -181,12 +181,17 @@ impl TaskResult {
                     (Some(a), Some(b)) => a.same_cell(b),
                     _ => false,
                 };
-                (!same).then(|| {
-                    format!(
+                (!same).then(|| match (&self.compression, expected.cell) {
+                    (Some(a), Some(b)) if a.setting == b.setting => format!(
+                        "its cell `{}` was computed differently (semantics, calibration, \
+                         rescoring or model size)",
+                        a.setting
+                    ),
+                    (found, want) => format!(
                         "it holds {}, expected {}",
-                        cell_name(self.compression.as_ref()),
-                        cell_name(expected.cell)
-                    )
+                        cell_name(found.as_ref()),
+                        cell_name(want)
+                    ),
                 })
             })
             .or_else(|| self.split_mismatch(task))
@@ -307,5 +312,62 @@ mod tests {
         assert_eq!(entry["hf_subset"], "en-en");
         assert_eq!(entry["cosine_pearson"], Value::Null);
         assert_eq!(back.main_score(), Some(0.5));
+    }
+
+    fn cell(setting: &str, calibration: &str) -> CompressionInfo {
+        CompressionInfo {
+            setting: setting.into(),
+            dim: 64,
+            quantization: "int8".into(),
+            semantics: "sentence-transformers".into(),
+            calibration: calibration.into(),
+            rescore_multiplier: None,
+            bytes_per_vector: 64,
+            float32_bytes_per_vector: 1536,
+            baseline_main_score: Some(0.8),
+            retention: Some(0.9),
+        }
+    }
+
+    #[test]
+    fn a_file_is_reusable_only_for_its_task_model_and_cell() {
+        let task: TaskSpec = serde_saphyr::from_str(
+            "name: T\ntype: STS\ndataset: {path: a/b, revision: r1}\neval_splits: [test]\nmain_score: cosine_spearman\nparams: {min_score: 0, max_score: 5}\n",
+        )
+        .unwrap();
+        let mut s = Scores::default();
+        s.set("cosine_spearman", 0.5);
+        s.main("cosine_spearman");
+        let mut r = TaskResult::new(&task, vec![("test".into(), s)], 1.0).for_model("o/m", "main");
+        r.compression = Some(cell("dim64-int8", "train"));
+        let want = cell("dim64-int8", "train");
+        let expected = |cell| Expected {
+            task: &task,
+            model_name: "o/m",
+            model_revision: "main",
+            cell,
+        };
+        assert_eq!(
+            r.mismatch(&expected(Some(&want))),
+            None,
+            "scores aside, the same cell"
+        );
+        let other = cell("dim64-int8", "fixed [-1, 1]");
+        let why = r.mismatch(&expected(Some(&other))).unwrap();
+        assert!(
+            why.contains("`dim64-int8` was computed differently"),
+            "{why}"
+        );
+        let why = r.mismatch(&expected(None)).unwrap();
+        assert!(
+            why.contains("holds cell `dim64-int8`, expected the plain result"),
+            "{why}"
+        );
+        let mut rev = expected(Some(&want));
+        rev.model_revision = "v2";
+        assert!(r
+            .mismatch(&rev)
+            .unwrap()
+            .contains("model_revision is `main`"));
     }
 }
