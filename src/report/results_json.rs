@@ -124,8 +124,7 @@ impl TaskResult {
     pub fn check_defined(&self, task: &TaskSpec) -> Result<()> {
         for (split, entries) in &self.scores {
             for entry in entries {
-                let main = entry.get("main_score").and_then(Value::as_f64);
-                if !main.is_some_and(f64::is_finite) {
+                if !defined_main(entry) {
                     return Err(Error::UndefinedScore {
                         task: task.name.clone(),
                         split: split.clone(),
@@ -207,9 +206,7 @@ impl TaskResult {
                 .unwrap_or_default();
             let ok = entries.iter().any(|e| {
                 e.get("hf_subset").and_then(Value::as_str) == Some(task.dataset.subset.as_str())
-                    && e.get("main_score")
-                        .and_then(Value::as_f64)
-                        .is_some_and(f64::is_finite)
+                    && defined_main(e)
             });
             if !ok {
                 return Some(format!(
@@ -258,6 +255,14 @@ impl TaskResult {
     }
 }
 
+/// Whether a split entry's main score is a finite number.
+fn defined_main(entry: &BTreeMap<String, Value>) -> bool {
+    entry
+        .get("main_score")
+        .and_then(Value::as_f64)
+        .is_some_and(f64::is_finite)
+}
+
 /// The folder of a model's results: `org/name` → `org__name`.
 pub fn model_dir_name(model_name: &str) -> String {
     model_name.replace('/', "__")
@@ -291,16 +296,22 @@ pub fn experiment_path(
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trips_with_subset_languages_and_null_for_nan() {
-        let task: TaskSpec = serde_saphyr::from_str(
-            "name: T\ntype: STS\ndataset: {path: a/b, revision: r1, subset: en-en}\neval_splits: [test]\nmain_score: cosine_spearman\nparams: {min_score: 0, max_score: 5}\n",
-        )
+    /// An STS task on `subset`, and scores whose main score is 0.5.
+    fn sts_task_and_scores(subset: &str) -> (TaskSpec, Scores) {
+        let task = serde_saphyr::from_str(&format!(
+            "name: T\ntype: STS\ndataset: {{path: a/b, revision: r1, subset: {subset}}}\neval_splits: [test]\nmain_score: cosine_spearman\nparams: {{min_score: 0, max_score: 5}}\n",
+        ))
         .unwrap();
         let mut s = Scores::default();
         s.set("cosine_spearman", 0.5);
-        s.set("cosine_pearson", f64::NAN);
         s.main("cosine_spearman");
+        (task, s)
+    }
+
+    #[test]
+    fn round_trips_with_subset_languages_and_null_for_nan() {
+        let (task, mut s) = sts_task_and_scores("en-en");
+        s.set("cosine_pearson", f64::NAN);
         let r = TaskResult::new(&task, vec![("test".into(), s)], 1.5);
         let dir = tempfile::tempdir().unwrap();
         let path = result_path(dir.path(), "org/model", "abc", "T");
@@ -331,13 +342,7 @@ mod tests {
 
     #[test]
     fn a_file_is_reusable_only_for_its_task_model_and_cell() {
-        let task: TaskSpec = serde_saphyr::from_str(
-            "name: T\ntype: STS\ndataset: {path: a/b, revision: r1}\neval_splits: [test]\nmain_score: cosine_spearman\nparams: {min_score: 0, max_score: 5}\n",
-        )
-        .unwrap();
-        let mut s = Scores::default();
-        s.set("cosine_spearman", 0.5);
-        s.main("cosine_spearman");
+        let (task, s) = sts_task_and_scores("default");
         let mut r = TaskResult::new(&task, vec![("test".into(), s)], 1.0).for_model("o/m", "main");
         r.compression = Some(cell("dim64-int8", "train"));
         let want = cell("dim64-int8", "train");
