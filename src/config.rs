@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::compress::setting::{CalibrationPolicy, Grid};
+use crate::compress::setting::{CalibrationPolicy, Grid, Semantics};
 use crate::data::DataOrigin;
 use crate::error::{Error, Result};
 use crate::hub::{check_repo_id, check_revision};
@@ -63,6 +63,19 @@ fn default_out() -> PathBuf {
 }
 
 impl RunConfig {
+    /// The grid's calibration file, when its texts are encoded (sentence-transformers
+    /// semantics learn the scalar ranges from them, once per model).
+    pub fn calibration_file(&self) -> Option<&Path> {
+        match &self.compression {
+            Some(Grid {
+                calibration: CalibrationPolicy::File(path),
+                semantics: Semantics::SentenceTransformers,
+                ..
+            }) => Some(path),
+            _ => None,
+        }
+    }
+
     /// Parses a config file; relative paths in it are taken relative to the file's folder.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;

@@ -1,97 +1,79 @@
-//! Encoding for one task of a run: each distinct encode call is computed once — from the
-//! on-disk [`EmbeddingCache`] when it holds it, else by the model — and kept in memory while the
-//! task's grid cells are evaluated (one `Embedder` per task). [`CellEncoder`] hands an evaluator one cell's view of those
-//! embeddings.
+//! Encoding for one task of a run: each distinct encode call is computed once — chunk by
+//! chunk from the [`EmbeddingStore`] where it holds them, else by the model (then stored) —
+//! and kept in memory while the task's grid cells are evaluated (one `Embedder` per task).
+//! [`CellEncoder`] hands an evaluator one cell's view of those embeddings.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::chunks::{chunks, Chunk};
 use crate::compress::compressor::Compressor;
 use crate::compress::quantize::ranges_from_embeddings;
 use crate::compress::view::View;
-use crate::embedding_cache::{EmbeddingCache, KeyParts};
 use crate::embeddings::Embeddings;
-use crate::encoder::{EncodeOptions, Role};
+use crate::encoder::{progress_bar, Batched, EncodeOptions, Role};
 use crate::error::Result;
 use crate::model_encoders::ModelEncoders;
-
-/// What an encoded text is to its task: evaluated, or part of the train split / document
-/// collection that the `train` calibration policy learns ranges from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part {
-    Eval,
-    Train,
-}
+use crate::store::EmbeddingStore;
+pub use crate::task_inputs::Part;
 
 pub struct Embedder<'a> {
     model: &'a ModelEncoders,
     opts: &'a EncodeOptions,
-    cache: Option<&'a EmbeddingCache>,
+    store: Option<&'a EmbeddingStore>,
     memo: RefCell<HashMap<String, (Part, Arc<Embeddings>)>>,
     encoded: Cell<usize>,
-    cached: Cell<usize>,
+    stored: Cell<usize>,
 }
 
 impl<'a> Embedder<'a> {
     pub fn new(
         model: &'a ModelEncoders,
         opts: &'a EncodeOptions,
-        cache: Option<&'a EmbeddingCache>,
+        store: Option<&'a EmbeddingStore>,
     ) -> Self {
         Self {
             model,
             opts,
-            cache,
+            store,
             memo: RefCell::new(HashMap::new()),
             encoded: Cell::new(0),
-            cached: Cell::new(0),
+            stored: Cell::new(0),
         }
     }
 
     /// Full-size float32 embeddings of `texts` for `role`.
     pub fn encode(&self, texts: &[String], role: Role, part: Part) -> Result<Arc<Embeddings>> {
-        let encoder = self.model.encoder(role);
-        let fingerprint = self.model.fingerprint(role)?;
-        let key = EmbeddingCache::key(
-            &KeyParts {
-                model: fingerprint,
-                role: role_name(role),
-                prompt: encoder.prompts().for_role(role),
-                batch_size: self.opts.batch_size,
-                max_batch_tokens: self.opts.max_batch_tokens,
-            },
-            texts,
-        );
-        if let Some((_, e)) = self.memo.borrow().get(&key) {
+        let whole: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let call = self.model.key_parts(role)?.key(&[whole]);
+        if let Some((_, e)) = self.memo.borrow().get(&call) {
             return Ok(e.clone());
         }
-        let emb = Arc::new(self.cached_or_encoded(&key, texts, role)?);
-        self.memo.borrow_mut().insert(key, (part, emb.clone()));
+        let emb = Arc::new(self.chunk_by_chunk(texts, role)?);
+        self.memo.borrow_mut().insert(call, (part, emb.clone()));
         Ok(emb)
     }
 
-    /// The cache's entry for `key`, else the model's encoding (then stored). While encoding,
-    /// the entry is locked, so a concurrent run that wants it waits and reads it.
-    fn cached_or_encoded(&self, key: &str, texts: &[String], role: Role) -> Result<Embeddings> {
-        let from_cache = |c: &EmbeddingCache| c.get(key).filter(|e| e.rows == texts.len());
-        if let Some(e) = self.cache.and_then(from_cache) {
-            self.cached.set(self.cached.get() + texts.len());
-            return Ok(e);
+    /// The call's embeddings, each chunk read from the store or encoded (then stored).
+    fn chunk_by_chunk(&self, texts: &[String], role: Role) -> Result<Embeddings> {
+        let parts = self.model.key_parts(role)?;
+        let batched = self.model.batched(texts, role, self.opts)?;
+        let progress = progress_bar(texts.len(), self.opts.progress);
+        let mut out = Embeddings::zeros(texts.len(), self.model.dim()?);
+        for chunk in chunks(&batched, texts, &parts) {
+            let (emb, computed) = stored_or_computed(self.store, &chunk.key, || {
+                self.model.encode_chunk(texts, &batched, &chunk, &progress)
+            })?;
+            let counter = if computed { &self.encoded } else { &self.stored };
+            counter.set(counter.get() + chunk.texts);
+            if !computed {
+                progress.inc(chunk.texts as u64);
+            }
+            place(&mut out, &emb, &batched, &chunk);
         }
-        let lock = self.cache.and_then(|c| c.lock(key));
-        if let Some(e) = lock.as_ref().and(self.cache).and_then(from_cache) {
-            lock.expect("held").release(false);
-            self.cached.set(self.cached.get() + texts.len());
-            return Ok(e);
-        }
-        let e = self.model.encode(texts, role, self.opts)?;
-        self.encoded.set(self.encoded.get() + texts.len());
-        let written = self.cache.is_some_and(|c| c.store(key, &e));
-        if let Some(lock) = lock {
-            lock.release(written);
-        }
-        Ok(e)
+        progress.finish_and_clear();
+        Ok(out)
     }
 
     /// Per-dimension (min, max) over the kept embeddings of `Part::Train`, or over all kept
@@ -111,11 +93,47 @@ impl<'a> Embedder<'a> {
         merged_ranges(&chosen)
     }
 
-    /// (texts encoded by the model, texts read from the disk cache) so far.
+    /// (texts encoded by the model, texts read from the store) so far.
     pub fn counts(&self) -> (usize, usize) {
-        (self.encoded.get(), self.cached.get())
+        (self.encoded.get(), self.stored.get())
     }
 }
+
+/// The store's entry for `key`, else `compute`'s result, stored; and whether it was computed.
+/// While computing, the entry is locked, so another process that wants it waits and reads it.
+pub fn stored_or_computed(
+    store: Option<&EmbeddingStore>,
+    key: &str,
+    compute: impl FnOnce() -> Result<Embeddings>,
+) -> Result<(Embeddings, bool)> {
+    let Some(store) = store else {
+        return Ok((compute()?, true));
+    };
+    if let Some(e) = store.get(key) {
+        return Ok((e, false));
+    }
+    let lock = store.lock(key);
+    if let Some(e) = lock.as_ref().and_then(|_| store.get(key)) {
+        lock.expect("held").release(false);
+        return Ok((e, false));
+    }
+    let e = compute()?;
+    let written = store.save(key, &e);
+    if let Some(lock) = lock {
+        lock.release(matches!(written, Ok(true)));
+    }
+    written?;
+    Ok((e, true))
+}
+
+/// Puts a chunk's rows (in its batch order) at their texts' rows of the call.
+fn place(out: &mut Embeddings, chunk_rows: &Embeddings, batched: &Batched, chunk: &Chunk) {
+    let order = batched.batches[chunk.batches.clone()].iter().flatten();
+    for (k, &i) in order.enumerate() {
+        out.row_mut(i).copy_from_slice(chunk_rows.row(k));
+    }
+}
+
 
 /// Column ranges over several matrices of the same width.
 pub fn merged_ranges(parts: &[&Embeddings]) -> Option<Vec<(f32, f32)>> {
@@ -132,14 +150,6 @@ pub fn merged_ranges(parts: &[&Embeddings]) -> Option<Vec<(f32, f32)>> {
         });
     }
     out
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Query => "query",
-        Role::Document => "document",
-        Role::Plain => "plain",
-    }
 }
 
 /// One grid cell's encoder, as evaluators use it.

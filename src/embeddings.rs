@@ -42,7 +42,17 @@ impl Embeddings {
     /// model and the text: such a vector has no similarity, and every score built on it would
     /// be undefined.
     pub fn check_finite(&self, texts: &[String], model: &str) -> Result<()> {
-        match self.first_non_finite_row() {
+        self.check_finite_as(texts, |row| row, model)
+    }
+
+    /// [`Self::check_finite`] for rows that embed `texts[text_of(row)]`.
+    pub fn check_finite_as(
+        &self,
+        texts: &[String],
+        text_of: impl Fn(usize) -> usize,
+        model: &str,
+    ) -> Result<()> {
+        match self.first_non_finite_row().map(text_of) {
             None => Ok(()),
             Some(row) => Err(Error::NonFinite {
                 model: model.to_string(),

@@ -1,6 +1,7 @@
 //! The `leafbench` command line.
 
 mod report_cli;
+mod run_cli;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -9,12 +10,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use leafbench::config::RunConfig;
-use leafbench::data::DataOrigin;
 use leafbench::embed_file::{self, EmbeddingFormat};
 use leafbench::hub::{resolve_model, ResolveOptions};
-use leafbench::report::published::Published;
-use leafbench::run::RunOptions;
 use leafbench::task::{Registry, TaskSpec};
 use leafbench::{parity, texts, Embeddings, EncodeOptions, Encoder, Role};
 
@@ -70,7 +67,13 @@ enum Command {
     #[command(
         after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub\n  leafbench run configs/compression-grid.yaml              # dims x quantization levels, one encode per text\n  leafbench run configs/mteb-eng-v2.yaml --allow-partial    # succeed although some tasks have no data here\n\nExit status: 0 when every requested task was evaluated; 2 on an error; 3 when some requested\ntasks could not run (their data is not here) and partial runs are not allowed."
     )]
-    Run(RunArgs),
+    Run(run_cli::RunArgs),
+    /// Print how a run's encoding splits into shards: chunks, texts and padded tokens per
+    /// shard, and the largest shard's share against the ideal 1/N.
+    #[command(
+        after_help = "Examples:\n  leafbench plan configs/quickstart.yaml --shards 4\n  leafbench plan configs/mteb-eng-v2.yaml --shards 64   # tasks without data here are sized from tasks/text_stats.json\n\nThen, on a cluster: leafbench run CONFIG --shard I/N for each I (or an array job; README:\nRunning on a cluster), and leafbench run CONFIG to evaluate from the store."
+    )]
+    Plan(run_cli::PlanArgs),
     /// Leaderboard tables from results folders: Mean(Task), Mean(TaskType), type means, Borda
     /// rank and every task, one row per model (and compression setting).
     #[command(
@@ -300,120 +303,6 @@ fn parity_check(
     })
 }
 
-/// `leafbench run` options; `--data-dir` and `--data-source` override the configuration.
-#[derive(Args)]
-struct RunArgs {
-    /// Run configuration (YAML): models, tasks, batch_size, data_dir, data_source, output_dir,
-    /// and optionally a compression grid (README: Compression grid).
-    config: PathBuf,
-    /// Recompute results that already exist (they are reused otherwise).
-    #[arg(long)]
-    overwrite: bool,
-    /// Never download; use local folders and the Hugging Face cache only.
-    #[arg(long)]
-    offline: bool,
-    /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
-    #[arg(long)]
-    tasks_dir: Option<PathBuf>,
-    /// Local mirror of MTEB data (default: the config's data_dir, else LEAFBENCH_DATA_DIR,
-    /// else ../shared/data).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// auto: the local mirror for the tasks it holds, the task's Hugging Face dataset (cache,
-    /// then download) for the rest; local or hub: only that source.
-    #[arg(long, value_enum)]
-    data_source: Option<DataOrigin>,
-    /// Hide progress bars.
-    #[arg(long)]
-    quiet: bool,
-    /// Also write the summary table as Markdown to this file.
-    #[arg(long)]
-    markdown: Option<PathBuf>,
-    /// Neither read nor write the on-disk embedding cache.
-    #[arg(long)]
-    no_cache: bool,
-    /// Embedding cache folder (default: LEAFBENCH_CACHE, else ~/.cache/leafbench/embeddings).
-    #[arg(long, conflicts_with = "no_cache")]
-    cache_dir: Option<PathBuf>,
-    /// Succeed even when some requested tasks could not run (no data here); without it such a
-    /// run exits with status 3. Also `allow_partial: true` in the config.
-    #[arg(long)]
-    allow_partial: bool,
-}
-
-fn run_config(args: &RunArgs) -> Result<ExitCode> {
-    let mut cfg = RunConfig::load(&args.config)?;
-    if let Some(dir) = &args.data_dir {
-        cfg.data_dir = Some(dir.clone());
-    }
-    if let Some(source) = args.data_source {
-        cfg.data_source = source;
-    }
-    let markdown = args.markdown.as_deref();
-    if let Some(md) = markdown {
-        leafbench::output::check_writable(md)?;
-    }
-    let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
-    let registry = Registry::load(&tasks_dir)?;
-    let opts = RunOptions {
-        overwrite: args.overwrite,
-        offline: args.offline,
-        progress: !args.quiet,
-        cache_dir: (!args.no_cache).then(|| {
-            args.cache_dir
-                .clone()
-                .unwrap_or_else(leafbench::embedding_cache::EmbeddingCache::default_dir)
-        }),
-    };
-    let report = leafbench::run::run(&cfg, &registry, &opts)?;
-    let rows = report.rows;
-    eprintln!(
-        "{}",
-        encode_summary(&report.encoded_texts, &report.cached_texts, &opts)
-    );
-    let published = Published::load(&Published::default_path())?;
-    let table = leafbench::report::summary::Summary::new(&rows, &registry, &published)?;
-    print!("{}", table.to_text());
-    if let Some(md) = markdown {
-        let text = table.to_markdown();
-        leafbench::output::write_atomically(md, |w| w.write_all(text.as_bytes()))?;
-    }
-    println!("results in {}", cfg.output_dir.display());
-    let not_run: Vec<String> = rows
-        .iter()
-        .filter(|r| r.unavailable.is_some())
-        .map(|r| format!("{} ({})", r.task, r.model))
-        .collect();
-    if not_run.is_empty() || cfg.allow_partial || args.allow_partial {
-        return Ok(ExitCode::SUCCESS);
-    }
-    eprintln!(
-        "error: {} requested task(s) did not run, their data is not here: {}\n\
-         (--allow-partial, or `allow_partial: true` in the config, accepts a partial run)",
-        not_run.len(),
-        not_run.join(", ")
-    );
-    Ok(ExitCode::from(EXIT_PARTIAL))
-}
-
-/// `leafbench run`'s exit status when requested tasks did not run.
-const EXIT_PARTIAL: u8 = 3;
-
-/// The line saying where the run's embeddings came from.
-fn encode_summary(encoded: &usize, cached: &usize, opts: &RunOptions) -> String {
-    match &opts.cache_dir {
-        None => format!("embeddings: {encoded} texts encoded (cache off)"),
-        Some(dir) if *encoded == 0 && *cached > 0 => format!(
-            "embeddings: re-encoded nothing; all {cached} texts read from the cache in {}",
-            dir.display()
-        ),
-        Some(dir) => format!(
-            "embeddings: {encoded} texts encoded, {cached} read from the cache in {}",
-            dir.display()
-        ),
-    }
-}
-
 fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
     let dir = dir
         .map(Path::to_path_buf)
@@ -511,7 +400,8 @@ fn main() -> ExitCode {
             max_abs_diff,
         } => parity_check(model, texts, reference, *min_cosine, *max_abs_diff),
         Command::Download { model, offline } => download(model, *offline),
-        Command::Run(args) => run_config(args),
+        Command::Run(args) => run_cli::run_config(args),
+        Command::Plan(args) => run_cli::plan(args),
         Command::Report(args) => report_cli::report(args),
         Command::Compare(args) => report_cli::compare_results(args),
         Command::Plot(args) => report_cli::plot(args),

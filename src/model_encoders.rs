@@ -5,12 +5,13 @@
 use std::sync::OnceLock;
 
 use crate::config::ModelEntry;
-use crate::embedding_cache::fingerprint_dir;
 use crate::embeddings::Embeddings;
-use crate::encoder::{EncodeOptions, Encoder, Role};
+use crate::chunks::Chunk;
+use crate::encoder::{Batched, EncodeOptions, Encoder, Role};
 use crate::error::{Error, Result};
 use crate::hub::{resolve_model, ResolveOptions};
 use crate::similarity::Similarity;
+use crate::store::{fingerprint_dir, KeyParts};
 use crate::task::{TaskKind, TaskSpec};
 
 /// The encoders of one model entry: one folder, or a query model and a document model.
@@ -103,12 +104,50 @@ impl ModelEncoders {
         }
     }
 
-    /// Embeds `texts`; a NaN or infinite value stops the run, naming the model and the text.
-    pub fn encode(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Embeddings> {
+    /// What keys the stored embeddings of texts of `role`, besides the texts.
+    pub fn key_parts(&self, role: Role) -> Result<KeyParts<'_>> {
         let encoder = self.encoder(role);
-        let emb = encoder.encode(texts, role, opts)?;
+        Ok(KeyParts {
+            model: self.fingerprint(role)?,
+            role: role_name(role),
+            prompt: encoder.prompts().for_role(role),
+            max_length: encoder.max_seq_length(role)?,
+        })
+    }
+
+    /// `texts` tokenized and batched as the encoder of `role` computes them.
+    pub fn batched(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Batched> {
+        self.encoder(role).batched(texts, role, opts)
+    }
+
+    /// Embeds one chunk of a call (rows in the chunk's batch order); a NaN or infinite value
+    /// stops the run, naming the model and the text.
+    pub fn encode_chunk(
+        &self,
+        texts: &[String],
+        batched: &Batched,
+        chunk: &Chunk,
+        progress: &indicatif::ProgressBar,
+    ) -> Result<Embeddings> {
+        let encoder = self.encoder(batched.role);
+        let which: Vec<usize> = chunk.batches.clone().collect();
+        let emb = encoder.encode_batches(batched, &which, progress)?;
+        let order: Vec<usize> = batched.batches[chunk.batches.clone()]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
         let label = format!("`{}` ({})", self.name, encoder.dir().display());
-        emb.check_finite(texts, &label)?;
+        emb.check_finite_as(texts, |row| order[row], &label)?;
         Ok(emb)
+    }
+}
+
+/// The route name of a role, as store keys spell it.
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Query => "query",
+        Role::Document => "document",
+        Role::Plain => "plain",
     }
 }

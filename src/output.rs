@@ -128,7 +128,7 @@ fn left_by_dead_process(name: &str) -> bool {
 }
 
 /// Whether a process with this id runs (signal 0 probes without sending anything).
-fn process_alive(pid: i32) -> bool {
+pub(crate) fn process_alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks that the process exists and may be signalled.
     let r = unsafe { libc::kill(pid, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)

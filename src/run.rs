@@ -2,21 +2,21 @@
 //! an MTEB result file. Files are written whole or not at all, so an interrupted run resumes
 //! by skipping what is already there.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::compress::compressor::Compressor;
 use crate::compress::quantize::Calibration;
 use crate::compress::setting::{CalibrationPolicy, Grid, Semantics, Setting};
 use crate::config::{ModelEntry, RunConfig};
-use crate::data::{local, DataSource};
+use crate::data::DataSource;
 use crate::embedder::{merged_ranges, CellEncoder, Embedder, Part};
-use crate::embedding_cache::EmbeddingCache;
+use crate::store::EmbeddingStore;
 use crate::encoder::{EncodeOptions, Role};
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate_task;
-use crate::hub::ResolveOptions;
 use crate::model_encoders::ModelEncoders;
+use crate::plan::{calibration_texts, data_source, select_tasks};
 use crate::output::{ensure_inside, sweep_partials};
 use crate::report::results_json::{
     experiment_path, model_dir_name, result_path, CompressionInfo, Expected, TaskResult,
@@ -43,15 +43,7 @@ pub struct RunReport {
 
 pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<RunReport> {
     let tasks = select_tasks(registry, &config.tasks)?;
-    let data = DataSource {
-        origin: config.data_source,
-        data_dir: config
-            .data_dir
-            .clone()
-            .unwrap_or_else(local::default_data_dir),
-        hub: ResolveOptions::from_env(opts.offline),
-        indices_dir: registry.dir().join("indices"),
-    };
+    let data = data_source(config, registry, opts.offline);
     let encode_opts = EncodeOptions {
         batch_size: config.batch_size,
         progress: opts.progress,
@@ -66,9 +58,9 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
         });
     }
     prepare_output_dir(config)?;
-    let cache = opts.cache_dir.clone().map(EmbeddingCache::new);
+    let cache = opts.cache_dir.clone().map(EmbeddingStore::new);
     if let Some(c) = &cache {
-        sweep_partials(c.dir());
+        c.sweep_partials();
     }
     let mut report = RunReport {
         rows: Vec::new(),
@@ -161,7 +153,7 @@ impl ModelRun<'_> {
         tasks: &[&TaskSpec],
         data: &DataSource,
         encode_opts: &EncodeOptions,
-        cache: Option<&EmbeddingCache>,
+        cache: Option<&EmbeddingStore>,
         rows: &mut Vec<RunRow>,
     ) -> Result<(usize, usize)> {
         let mut counts = (0, 0);
@@ -360,18 +352,9 @@ impl ModelRun<'_> {
         &self,
         model: &ModelEncoders,
         encode_opts: &EncodeOptions,
-        cache: Option<&EmbeddingCache>,
+        cache: Option<&EmbeddingStore>,
     ) -> Result<(Option<Calibration>, usize, usize)> {
-        let Some(ModelGrid {
-            grid:
-                Grid {
-                    calibration: CalibrationPolicy::File(path),
-                    semantics: Semantics::SentenceTransformers,
-                    ..
-                },
-            ..
-        }) = self.grid
-        else {
+        let Some(path) = self.config.calibration_file() else {
             return Ok((None, 0, 0));
         };
         let embedder = Embedder::new(model, encode_opts, cache);
@@ -439,23 +422,6 @@ fn calibration(
     }
 }
 
-/// The non-blank lines of a calibration file.
-fn calibration_texts(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let texts: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    if texts.len() < 2 {
-        return Err(Error::invalid(
-            path,
-            "a calibration file needs at least two texts, one per line",
-        ));
-    }
-    Ok(texts)
-}
-
 fn compression_info(
     grid: &Grid,
     setting: &Setting,
@@ -492,16 +458,4 @@ fn cell_identity(grid: &Grid, setting: &Setting, native: usize) -> CompressionIn
         baseline_main_score: None,
         retention: None,
     }
-}
-
-fn select_tasks<'a>(registry: &'a Registry, names: &[String]) -> Result<Vec<&'a TaskSpec>> {
-    let mut out: Vec<&TaskSpec> = Vec::new();
-    for name in names {
-        for t in registry.select(name)? {
-            if !out.iter().any(|o| o.name == t.name) {
-                out.push(t);
-            }
-        }
-    }
-    Ok(out)
 }

@@ -40,6 +40,25 @@ pub enum Role {
     Plain,
 }
 
+/// A call's texts tokenized and grouped into batches ([`Encoder::batched`]).
+pub struct Batched {
+    pub role: Role,
+    /// Token ids of each text, in input order.
+    pub ids: Vec<Vec<u32>>,
+    /// Indices into `ids`, one list per forward pass.
+    pub batches: Vec<Vec<usize>>,
+    prompt_length: usize,
+    dim: usize,
+}
+
+impl Batched {
+    /// Padded tokens of batch `b`: what its forward pass computes.
+    pub fn padded_tokens(&self, b: usize) -> usize {
+        let batch = &self.batches[b];
+        batch.len() * batch.iter().map(|&i| self.ids[i].len()).max().unwrap_or(0)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EncodeOptions {
     /// Most sequences in one forward pass.
@@ -124,6 +143,11 @@ impl Encoder {
             .similarity_fn_name
             .as_deref()
             .unwrap_or("cosine")
+    }
+
+    /// The most tokens a text of `role` is cut to.
+    pub fn max_seq_length(&self, role: Role) -> Result<usize> {
+        Ok(self.stack(role)?.transformer().max_seq_length())
     }
 
     /// The embedding size for `role` (routes may differ in principle).
@@ -216,6 +240,21 @@ impl Encoder {
 
     /// Embeds `texts` for `role`; row i of the result is text i.
     pub fn encode(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Embeddings> {
+        let batched = self.batched(texts, role, opts)?;
+        let progress = progress_bar(texts.len(), opts.progress);
+        let all: Vec<usize> = (0..batched.batches.len()).collect();
+        let in_batch_order = self.encode_batches(&batched, &all, &progress)?;
+        progress.finish_and_clear();
+        let mut out = Embeddings::zeros(texts.len(), batched.dim);
+        for (k, &i) in batched.batches.iter().flatten().enumerate() {
+            out.row_mut(i).copy_from_slice(in_batch_order.row(k));
+        }
+        Ok(out)
+    }
+
+    /// `texts` tokenized for `role` and grouped into the batches they are computed in. Which
+    /// texts share a batch decides their padding, and so the last bits of their vectors.
+    pub fn batched(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Batched> {
         let stack = self.stack(role)?;
         let dim = self.check_stack(&stack.modules)?;
         let transformer = stack.transformer();
@@ -228,29 +267,46 @@ impl Encoder {
         };
         let lengths: Vec<usize> = ids.iter().map(Vec::len).collect();
         let batches = batching::plan(&lengths, opts.batch_size, opts.max_batch_tokens);
-        let progress = progress_bar(texts.len(), opts.progress);
+        Ok(Batched {
+            role,
+            ids,
+            batches,
+            prompt_length,
+            dim,
+        })
+    }
+
+    /// The embeddings of the texts of the batches `which` (indices into `batched.batches`),
+    /// rows in the order those batches list them.
+    pub fn encode_batches(
+        &self,
+        batched: &Batched,
+        which: &[usize],
+        progress: &indicatif::ProgressBar,
+    ) -> Result<Embeddings> {
+        let stack = self.stack(batched.role)?;
         // Batches run concurrently, one per worker thread: small matrices parallelise poorly
         // inside one product, so whole batches are the better unit of work. Each batch's
         // result does not depend on which thread computes it.
-        let results: Vec<Result<Vec<f32>>> = batches
+        let results: Vec<Result<Vec<f32>>> = which
             .par_iter()
-            .map(|batch| {
-                let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
-                let rows = self.run_batch(&stack, &seqs, prompt_length);
+            .map(|&b| {
+                let batch = &batched.batches[b];
+                let seqs: Vec<&[u32]> = batch.iter().map(|&i| batched.ids[i].as_slice()).collect();
+                let rows = self.run_batch(&stack, &seqs, batched.prompt_length);
                 progress.inc(batch.len() as u64);
                 rows
             })
             .collect();
-        progress.finish_and_clear();
-        let mut out = Embeddings::zeros(texts.len(), dim);
-        for (batch, rows) in batches.iter().zip(results) {
-            let rows = rows?;
-            for (k, &i) in batch.iter().enumerate() {
-                out.row_mut(i)
-                    .copy_from_slice(&rows[k * dim..(k + 1) * dim]);
-            }
+        let mut data = Vec::new();
+        for rows in results {
+            data.extend(rows?);
         }
-        Ok(out)
+        Ok(Embeddings {
+            rows: data.len() / batched.dim,
+            dim: batched.dim,
+            data,
+        })
     }
 
     /// One forward pass and the sentence-level modules; returns [B·dim] row-major.

@@ -1,0 +1,282 @@
+//! What one split of a task encodes: its data, loaded and typed, and the texts of each encode
+//! call with the role and part MTEB gives them. Evaluation scores these inputs, and the plan
+//! lists the same calls to split encoding across shards, so both always see the same texts.
+
+use std::collections::HashMap;
+
+use crate::data::indices::subsample_indices;
+use crate::data::retrieval::{retrieval_split, RetrievalSplit, Unmatched};
+use crate::data::typed::{self, ClusteringSplit, LabelledSplit, PairSplit, RerankingSample};
+use crate::data::typed::SummaryRow;
+use crate::data::DataSource;
+use crate::encoder::Role;
+use crate::error::Result;
+use crate::task::classification::{self, Experiments};
+use crate::task::clustering::{self, Subsample};
+use crate::task::retrieval::CORPUS_CHUNK;
+use crate::task::spec::ClusteringParams;
+use crate::task::{TaskKind, TaskSpec};
+
+/// What an encoded text is to its task: evaluated, or part of the train split / document
+/// collection that the `train` calibration policy learns ranges from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Eval,
+    Train,
+}
+
+/// One encode call of a split: these texts, embedded for this role.
+pub struct EncodeCall<'a> {
+    pub texts: &'a [String],
+    pub role: Role,
+    pub part: Part,
+}
+
+/// A split's typed data and the texts it embeds, per task type.
+pub enum SplitInputs {
+    Sts(PairSplit),
+    Classification {
+        /// The test split's first file, for messages.
+        origin: std::path::PathBuf,
+        train: LabelledSplit,
+        exps: Experiments,
+        /// The train texts any experiment uses, in `exps.needed` order.
+        needed: Vec<String>,
+        test: LabelledSplit,
+    },
+    PairClassification {
+        data: PairSplit,
+        /// Each distinct sentence once, and the row of each pair's left and right sentence.
+        unique: Vec<String>,
+        left: Vec<usize>,
+        right: Vec<usize>,
+    },
+    Summarization {
+        rows: Vec<SummaryRow>,
+        human: Vec<String>,
+        machine: Vec<String>,
+    },
+    LegacyClustering(ClusteringSplit),
+    Clustering {
+        texts: Vec<String>,
+        labels: Vec<Vec<String>>,
+        sample: Subsample,
+    },
+    Reranking {
+        samples: Vec<RerankingSample>,
+        queries: Vec<String>,
+        documents: Vec<String>,
+    },
+    Retrieval(RetrievalSplit),
+}
+
+impl SplitInputs {
+    pub fn load(task: &TaskSpec, split: &str, data: &DataSource) -> Result<Self> {
+        Ok(match &task.kind {
+            TaskKind::Sts(_) => Self::Sts(typed::sts_split(&data.load_split(task, split)?)?),
+            TaskKind::Classification(params) => {
+                let records = data.load_split(task, split)?;
+                let train = typed::labelled_split(&data.load_split(task, &params.train_split)?)?;
+                let mut test = typed::labelled_split(&records)?;
+                if params.test_subsample.is_some() {
+                    let keep = subsample_indices(&data.indices_dir, &task.name, test.texts.len())?;
+                    test = LabelledSplit {
+                        texts: keep.iter().map(|&i| test.texts[i].clone()).collect(),
+                        labels: keep.iter().map(|&i| test.labels[i].clone()).collect(),
+                    };
+                }
+                let exps = classification::experiments(&train, params);
+                let needed = exps.needed.iter().map(|&i| train.texts[i].clone()).collect();
+                Self::Classification {
+                    origin: records.origin().to_path_buf(),
+                    train,
+                    exps,
+                    needed,
+                    test,
+                }
+            }
+            TaskKind::PairClassification(_) => {
+                let data = typed::pair_classification_split(data.load_split(task, split)?)?;
+                let (unique, left, right) = distinct_pairs(&data.sentence1, &data.sentence2);
+                Self::PairClassification {
+                    data,
+                    unique,
+                    left,
+                    right,
+                }
+            }
+            TaskKind::Summarization(_) => {
+                let rows = typed::summarization_split(&data.load_split(task, split)?)?;
+                let human = rows.iter().flat_map(|r| r.human_summaries.clone()).collect();
+                let machine = rows
+                    .iter()
+                    .flat_map(|r| r.machine_summaries.clone())
+                    .collect();
+                Self::Summarization {
+                    rows,
+                    human,
+                    machine,
+                }
+            }
+            TaskKind::Clustering(params) => {
+                let split_data = typed::clustering_split(&data.load_split(task, split)?)?;
+                if params.legacy {
+                    return Ok(Self::LegacyClustering(split_data));
+                }
+                let split_data = clustering_transform(task, data, params, split_data)?;
+                let sample = clustering::subsample(split_data.sentences.len(), params);
+                let pick = |i: &usize| split_data.sentences[*i].clone();
+                Self::Clustering {
+                    texts: sample.indices.iter().map(pick).collect(),
+                    labels: sample
+                        .indices
+                        .iter()
+                        .map(|&i| label_levels(&split_data.labels[i], params))
+                        .collect(),
+                    sample,
+                }
+            }
+            TaskKind::Reranking(_) => {
+                let samples = typed::reranking_split(&data.load_split(task, split)?)?;
+                let queries = unique(samples.iter().flat_map(|s| s.query.iter()));
+                let documents = unique(
+                    samples
+                        .iter()
+                        .flat_map(|s| s.positive.iter().chain(&s.negative)),
+                );
+                Self::Reranking {
+                    samples,
+                    queries,
+                    documents,
+                }
+            }
+            TaskKind::Retrieval(_) => {
+                let parts = data.load_retrieval(task, split)?;
+                let split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
+                warn_unmatched(&task.name, &split_data.unmatched);
+                Self::Retrieval(split_data)
+            }
+        })
+    }
+
+    /// Every encode call of the split, in the order evaluation makes them. A retrieval corpus
+    /// is encoded chunk by chunk, one call per chunk.
+    pub fn encode_calls(&self) -> Vec<EncodeCall<'_>> {
+        fn call(texts: &[String], role: Role, part: Part) -> EncodeCall<'_> {
+            EncodeCall { texts, role, part }
+        }
+        let plain = |texts| call(texts, Role::Plain, Part::Eval);
+        match self {
+            Self::Sts(d) => vec![plain(&d.sentence1), plain(&d.sentence2)],
+            Self::Classification { needed, test, .. } => vec![
+                call(needed, Role::Plain, Part::Train),
+                plain(&test.texts),
+            ],
+            Self::PairClassification { unique, .. } => vec![plain(unique)],
+            Self::Summarization { human, machine, .. } => vec![plain(human), plain(machine)],
+            Self::LegacyClustering(split) => vec![plain(&split.sentences)],
+            Self::Clustering { texts, .. } => vec![plain(texts)],
+            Self::Reranking {
+                queries, documents, ..
+            } => vec![
+                call(queries, Role::Query, Part::Eval),
+                call(documents, Role::Document, Part::Train),
+            ],
+            Self::Retrieval(split) => {
+                let mut calls = vec![call(&split.query_texts, Role::Query, Part::Eval)];
+                for chunk in split.doc_texts.chunks(CORPUS_CHUNK) {
+                    calls.push(call(chunk, Role::Document, Part::Train));
+                }
+                calls
+            }
+        }
+    }
+}
+
+/// MTEB's per-task transforms that leafbench expresses as parameters.
+fn clustering_transform(
+    task: &TaskSpec,
+    data: &DataSource,
+    params: &ClusteringParams,
+    mut split: ClusteringSplit,
+) -> Result<ClusteringSplit> {
+    if params.test_subsample.is_some() {
+        let keep = subsample_indices(&data.indices_dir, &task.name, split.sentences.len())?;
+        split = ClusteringSplit {
+            sentences: keep.iter().map(|&i| split.sentences[i].clone()).collect(),
+            labels: keep.iter().map(|&i| split.labels[i].clone()).collect(),
+            sets: keep.iter().map(|&i| split.sets[i]).collect(),
+        };
+    }
+    if params.drop_singleton_labels {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for l in &split.labels {
+            *counts.entry(l).or_default() += 1;
+        }
+        let keep: Vec<bool> = split
+            .labels
+            .iter()
+            .map(|l| counts[l.as_str()] > 1)
+            .collect();
+        let pick = |v: &mut Vec<String>| {
+            let mut it = keep.iter();
+            v.retain(|_| *it.next().expect("one flag per row"));
+        };
+        pick(&mut split.sentences);
+        pick(&mut split.labels);
+        split.sets = split
+            .sets
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(s, _)| *s)
+            .collect();
+    }
+    Ok(split)
+}
+
+/// A hierarchical label (`cs.AI`) split into its levels; a flat label is one level.
+fn label_levels(label: &str, params: &ClusteringParams) -> Vec<String> {
+    match &params.label_separator {
+        Some(sep) => label.split(sep.as_str()).map(str::to_string).collect(),
+        None => vec![label.to_string()],
+    }
+}
+
+fn warn_unmatched(task: &str, unmatched: &Unmatched) {
+    if !unmatched.is_empty() {
+        tracing::warn!(
+            "{task}: {} judgements name {} queries missing from the queries file (not evaluated); \
+             {} judgements name documents missing from the corpus (they count as relevant but \
+             cannot be retrieved, as in MTEB)",
+            unmatched.judgements_of_missing_queries,
+            unmatched.missing_queries,
+            unmatched.judgements_of_missing_docs
+        );
+    }
+}
+
+/// Distinct texts in first-seen order.
+fn unique<'a>(texts: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    texts.filter(|t| seen.insert(t.as_str())).cloned().collect()
+}
+
+/// Each distinct sentence once (pair sets repeat sentences heavily), and the row of each
+/// pair's left and right sentence among them.
+fn distinct_pairs(s1: &[String], s2: &[String]) -> (Vec<String>, Vec<usize>, Vec<usize>) {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut unique: Vec<String> = Vec::new();
+    let mut sides = [Vec::with_capacity(s1.len()), Vec::with_capacity(s2.len())];
+    for (side, texts) in sides.iter_mut().zip([s1, s2]) {
+        for s in texts {
+            let row = *index.entry(s.as_str()).or_insert_with(|| {
+                unique.push(s.clone());
+                unique.len() - 1
+            });
+            side.push(row);
+        }
+    }
+    let [left, right] = sides;
+    (unique, left, right)
+}
