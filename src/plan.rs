@@ -320,3 +320,47 @@ pub fn describe(plan: &Plan, shards: usize, config: &RunConfig) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(tokens: &[usize]) -> Plan {
+        Plan {
+            chunks: tokens
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| PlannedChunk {
+                    key: format!("k{i:03}"),
+                    model: 0,
+                    task: "T".into(),
+                    role: Role::Plain,
+                    texts: 1,
+                    tokens: t,
+                    estimated: false,
+                })
+                .collect(),
+            no_data: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn chunks_go_largest_first_to_the_least_loaded_shard() {
+        let p = plan(&[5, 9, 3, 7, 7, 1]);
+        // 9→0, 7→1, 7→2, 5→1 (tie at 7: lowest index; 12), 3→2 (10), 1→0 (10).
+        assert_eq!(p.assign(3), vec![1, 0, 2, 1, 2, 0]);
+        let totals: Vec<usize> = p.shard_totals(3).iter().map(|t| t.2).collect();
+        assert_eq!(totals, vec![10, 12, 10]);
+        assert_eq!(p.assign(3), p.assign(3), "every process agrees");
+        let shard = Shard { index: 1, count: 3 };
+        let keys: HashSet<String> = ["k000", "k003"].iter().map(|k| k.to_string()).collect();
+        assert_eq!(p.keys_of(shard), keys);
+    }
+
+    #[test]
+    fn more_shards_than_chunks_leaves_some_idle() {
+        let p = plan(&[4, 4]);
+        let totals = p.shard_totals(4);
+        assert_eq!(totals.iter().filter(|t| t.0 == 0).count(), 2);
+    }
+}
