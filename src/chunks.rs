@@ -78,9 +78,17 @@ mod tests {
         let sizes = [(64, half), (64, half), (64, half), (10, 5)];
         assert_eq!(cut(&sizes), vec![0..2, 2..4]);
         let over = [(1, 2 * CHUNK_TOKENS), (1, 1)];
-        assert_eq!(cut(&over), vec![0..1, 1..2], "an oversized batch stands alone");
+        assert_eq!(
+            cut(&over),
+            vec![0..1, 1..2],
+            "an oversized batch stands alone"
+        );
         let short = vec![(64, 640); CHUNK_TEXTS / 64 + 1];
-        assert_eq!(cut(&short).len(), 2, "text count caps chunks of short texts");
+        assert_eq!(
+            cut(&short).len(),
+            2,
+            "text count caps chunks of short texts"
+        );
         assert!(cut(&[]).is_empty());
     }
 }

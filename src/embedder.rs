@@ -62,10 +62,15 @@ impl<'a> Embedder<'a> {
         let progress = progress_bar(texts.len(), self.opts.progress);
         let mut out = Embeddings::zeros(texts.len(), self.model.dim()?);
         for chunk in chunks(&batched, texts, &parts) {
-            let (emb, computed) = stored_or_computed(self.store, &chunk.key, || {
+            let shape = (chunk.texts, out.dim);
+            let (emb, computed) = stored_or_computed(self.store, &chunk.key, shape, || {
                 self.model.encode_chunk(texts, &batched, &chunk, &progress)
             })?;
-            let counter = if computed { &self.encoded } else { &self.stored };
+            let counter = if computed {
+                &self.encoded
+            } else {
+                &self.stored
+            };
             counter.set(counter.get() + chunk.texts);
             if !computed {
                 progress.inc(chunk.texts as u64);
@@ -99,21 +104,24 @@ impl<'a> Embedder<'a> {
     }
 }
 
-/// The store's entry for `key`, else `compute`'s result, stored; and whether it was computed.
-/// While computing, the entry is locked, so another process that wants it waits and reads it.
+/// The store's entry for `key` when it has `shape` (rows, dim), else `compute`'s result,
+/// stored; and whether it was computed. While computing, the entry is locked, so another
+/// process that wants it waits and reads it.
 pub fn stored_or_computed(
     store: Option<&EmbeddingStore>,
     key: &str,
+    shape: (usize, usize),
     compute: impl FnOnce() -> Result<Embeddings>,
 ) -> Result<(Embeddings, bool)> {
     let Some(store) = store else {
         return Ok((compute()?, true));
     };
-    if let Some(e) = store.get(key) {
+    let stored = || store.get(key).filter(|e| (e.rows, e.dim) == shape);
+    if let Some(e) = stored() {
         return Ok((e, false));
     }
     let lock = store.lock(key);
-    if let Some(e) = lock.as_ref().and_then(|_| store.get(key)) {
+    if let Some(e) = lock.as_ref().and_then(|_| stored()) {
         lock.expect("held").release(false);
         return Ok((e, false));
     }
@@ -133,7 +141,6 @@ fn place(out: &mut Embeddings, chunk_rows: &Embeddings, batched: &Batched, chunk
         out.row_mut(i).copy_from_slice(chunk_rows.row(k));
     }
 }
-
 
 /// Column ranges over several matrices of the same width.
 pub fn merged_ranges(parts: &[&Embeddings]) -> Option<Vec<(f32, f32)>> {

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::data::DataSource;
 use crate::embedder::CellEncoder;
 use crate::encoder::Role;
 use crate::error::Result;
@@ -15,7 +16,6 @@ use crate::task::{
     TaskKind, TaskSpec,
 };
 use crate::task_inputs::{Part, SplitInputs};
-use crate::data::DataSource;
 
 /// Scores of each evaluated split of `task`.
 pub fn evaluate_task(

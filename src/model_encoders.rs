@@ -4,9 +4,9 @@
 
 use std::sync::OnceLock;
 
+use crate::chunks::Chunk;
 use crate::config::ModelEntry;
 use crate::embeddings::Embeddings;
-use crate::chunks::Chunk;
 use crate::encoder::{Batched, EncodeOptions, Encoder, Role};
 use crate::error::{Error, Result};
 use crate::hub::{resolve_model, ResolveOptions};

@@ -11,17 +11,17 @@ use crate::compress::setting::{CalibrationPolicy, Grid, Semantics, Setting};
 use crate::config::{ModelEntry, RunConfig};
 use crate::data::DataSource;
 use crate::embedder::{merged_ranges, CellEncoder, Embedder, Part};
-use crate::store::EmbeddingStore;
 use crate::encoder::{EncodeOptions, Role};
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate_task;
 use crate::model_encoders::ModelEncoders;
-use crate::plan::{calibration_texts, data_source, select_tasks};
 use crate::output::{ensure_inside, sweep_partials};
+use crate::plan::{calibration_texts, data_source, select_tasks};
 use crate::report::results_json::{
     experiment_path, model_dir_name, result_path, CompressionInfo, Expected, TaskResult,
 };
 pub use crate::report::summary::RunRow;
+use crate::store::EmbeddingStore;
 use crate::task::{Registry, TaskKind, TaskSpec};
 
 pub struct RunOptions {

@@ -1,7 +1,7 @@
 //! The `run` and `plan` commands: a configuration evaluated whole, one shard of it encoded
 //! into the embedding store, or its plan printed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -19,15 +19,10 @@ use leafbench::task::Registry;
 use leafbench::text_stats::TextStats;
 use leafbench::EncodeOptions;
 
-/// `leafbench run` options; `--data-dir` and `--data-source` override the configuration.
+/// Where a run's tasks and data come from, shared by `run` and `plan` (which must agree);
+/// `--data-dir` and `--data-source` override the configuration.
 #[derive(Args)]
-pub struct RunArgs {
-    /// Run configuration (YAML): models, tasks, batch_size, data_dir, data_source, output_dir,
-    /// and optionally a compression grid (README: Compression grid).
-    config: PathBuf,
-    /// Recompute results that already exist (they are reused otherwise).
-    #[arg(long)]
-    overwrite: bool,
+pub struct Inputs {
     /// Never download; use local folders and the Hugging Face cache only.
     #[arg(long)]
     offline: bool,
@@ -42,6 +37,34 @@ pub struct RunArgs {
     /// then download) for the rest; local or hub: only that source.
     #[arg(long, value_enum)]
     data_source: Option<DataOrigin>,
+}
+
+impl Inputs {
+    /// The configuration, with this command line's overrides, and the task definitions.
+    fn load(&self, config: &Path) -> Result<(RunConfig, Registry)> {
+        let mut cfg = RunConfig::load(config)?;
+        if let Some(dir) = &self.data_dir {
+            cfg.data_dir = Some(dir.clone());
+        }
+        if let Some(source) = self.data_source {
+            cfg.data_source = source;
+        }
+        let tasks_dir = self.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
+        Ok((cfg, Registry::load(&tasks_dir)?))
+    }
+}
+
+/// `leafbench run` options.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Run configuration (YAML): models, tasks, batch_size, data_dir, data_source, output_dir,
+    /// and optionally a compression grid (README: Compression grid).
+    config: PathBuf,
+    /// Recompute results that already exist (they are reused otherwise).
+    #[arg(long)]
+    overwrite: bool,
+    #[command(flatten)]
+    inputs: Inputs,
     /// Hide progress bars.
     #[arg(long)]
     quiet: bool,
@@ -69,13 +92,7 @@ pub struct RunArgs {
 }
 
 pub fn run_config(args: &RunArgs) -> Result<ExitCode> {
-    let mut cfg = RunConfig::load(&args.config)?;
-    if let Some(dir) = &args.data_dir {
-        cfg.data_dir = Some(dir.clone());
-    }
-    if let Some(source) = args.data_source {
-        cfg.data_source = source;
-    }
+    let (cfg, registry) = args.inputs.load(&args.config)?;
     let shard = Shard::resolve(args.shard.as_deref(), args.shards, |name| {
         std::env::var(name).ok()
     })
@@ -84,11 +101,9 @@ pub fn run_config(args: &RunArgs) -> Result<ExitCode> {
     if let Some(md) = markdown {
         leafbench::output::check_writable(md)?;
     }
-    let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
-    let registry = Registry::load(&tasks_dir)?;
     let opts = RunOptions {
         overwrite: args.overwrite,
-        offline: args.offline,
+        offline: args.inputs.offline,
         progress: !args.quiet,
         cache_dir: (!args.no_cache).then(|| {
             args.cache_dir
@@ -169,18 +184,8 @@ pub struct PlanArgs {
     /// How many shards to split the encoding into.
     #[arg(long, value_name = "N", default_value_t = 1)]
     shards: usize,
-    /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
-    #[arg(long)]
-    tasks_dir: Option<PathBuf>,
-    /// Local mirror of MTEB data (default: the config's data_dir).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// auto, local or hub, as for `leafbench run`.
-    #[arg(long, value_enum)]
-    data_source: Option<DataOrigin>,
-    /// Never download; use local folders and the Hugging Face cache only.
-    #[arg(long)]
-    offline: bool,
+    #[command(flatten)]
+    inputs: Inputs,
     /// Text statistics that size tasks whose data is not here (default:
     /// text_stats.json in the tasks folder, when present).
     #[arg(long)]
@@ -191,19 +196,11 @@ pub fn plan(args: &PlanArgs) -> Result<ExitCode> {
     if args.shards == 0 {
         anyhow::bail!("--shards 0: expected at least 1 shard");
     }
-    let mut cfg = RunConfig::load(&args.config)?;
-    if let Some(dir) = &args.data_dir {
-        cfg.data_dir = Some(dir.clone());
-    }
-    if let Some(source) = args.data_source {
-        cfg.data_source = source;
-    }
-    let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
-    let registry = Registry::load(&tasks_dir)?;
+    let (cfg, registry) = args.inputs.load(&args.config)?;
     let stats_path = args
         .text_stats
         .clone()
-        .unwrap_or_else(|| tasks_dir.join("text_stats.json"));
+        .unwrap_or_else(|| registry.dir().join("text_stats.json"));
     let stats = if args.text_stats.is_some() || stats_path.exists() {
         Some(TextStats::load(&stats_path)?)
     } else {
@@ -212,7 +209,7 @@ pub fn plan(args: &PlanArgs) -> Result<ExitCode> {
     let encode = encode_options(&cfg, false);
     let inputs = PlanInputs {
         registry: &registry,
-        offline: args.offline,
+        offline: args.inputs.offline,
         encode: &encode,
         estimates: stats.as_ref(),
     };
@@ -238,4 +235,3 @@ fn encode_summary(encoded: &usize, cached: &usize, opts: &RunOptions) -> String 
         ),
     }
 }
-

@@ -60,7 +60,10 @@ impl Shard {
         if let Some(text) = flag {
             let shard = Shard::parse(text)?;
             if count.is_some_and(|n| n != shard.count) {
-                return Err(format!("--shard {text} and --shards {} disagree", count.unwrap()));
+                return Err(format!(
+                    "--shard {text} and --shards {} disagree",
+                    count.unwrap()
+                ));
             }
             return Ok(Some(shard));
         }
@@ -93,15 +96,13 @@ impl Shard {
                 "SLURM_ARRAY_TASK_ID is set but no shard count is: pass --shards N or set \
                  LEAFBENCH_SHARDS",
             )?;
-            return Shard::new(index, count)
-                .map(Some)
-                .map_err(|e| {
-                    format!(
-                        "Slurm array task: {e}; arrays are 0-based (--array=0-{}), and a rerun \
+            return Shard::new(index, count).map(Some).map_err(|e| {
+                format!(
+                    "Slurm array task: {e}; arrays are 0-based (--array=0-{}), and a rerun \
                          of one task needs LEAFBENCH_SHARDS",
-                        count - 1
-                    )
-                });
+                    count - 1
+                )
+            });
         }
         if let Some(index) = number("JOB_COMPLETION_INDEX")? {
             let count = count.ok_or(
@@ -163,7 +164,10 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "7"),
         ];
         assert_eq!(
-            Shard::resolve(None, None, env(&no_count)).unwrap().unwrap().count,
+            Shard::resolve(None, None, env(&no_count))
+                .unwrap()
+                .unwrap()
+                .count,
             8
         );
         // A rerun of task 2 alone is a one-task array: the count comes from LEAFBENCH_SHARDS.
@@ -176,7 +180,10 @@ mod tests {
             Shard::resolve(None, None, env(&rerun)),
             Ok(Some(Shard { index: 2, count: 4 }))
         );
-        let rerun_without = [("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "1")];
+        let rerun_without = [
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+        ];
         assert!(Shard::resolve(None, None, env(&rerun_without))
             .unwrap_err()
             .contains("LEAFBENCH_SHARDS"));

@@ -40,8 +40,9 @@ pub fn encode_shard(
     shard: Shard,
 ) -> Result<ShardReport> {
     let store = EmbeddingStore::strict(store_dir.to_path_buf());
-    std::fs::create_dir_all(store_dir)
-        .map_err(|e| Error::invalid(store_dir, format!("cannot create the embedding store: {e}")))?;
+    std::fs::create_dir_all(store_dir).map_err(|e| {
+        Error::invalid(store_dir, format!("cannot create the embedding store: {e}"))
+    })?;
     store.sweep_partials();
     let inputs = PlanInputs {
         registry,
@@ -75,7 +76,8 @@ pub fn encode_shard(
                 continue;
             }
             let hidden = indicatif::ProgressBar::hidden();
-            let (_, computed) = stored_or_computed(Some(&store), &chunk.key, || {
+            let shape = (chunk.texts, call.encoders.dim()?);
+            let (_, computed) = stored_or_computed(Some(&store), &chunk.key, shape, || {
                 call.encoders
                     .encode_chunk(call.texts, call.batched, chunk, &hidden)
             })?;

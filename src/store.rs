@@ -221,7 +221,11 @@ impl EmbeddingStore {
         let path = self.path(key);
         let dir = path.parent().expect("entries live in a subfolder");
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let tmp = dir.join(format!(".{key}.emb.partial-{}-{}", host(), std::process::id()));
+        let tmp = dir.join(format!(
+            ".{key}.emb.partial-{}-{}",
+            host(),
+            std::process::id()
+        ));
         let payload: Vec<u8> = emb.data.iter().flat_map(|v| v.to_le_bytes()).collect();
         let key_bytes = key_digest(key);
         let written = (|| {
@@ -240,7 +244,10 @@ impl EmbeddingStore {
         })();
         written.map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            Error::invalid(&path, format!("cannot write the embedding store entry: {e}"))
+            Error::invalid(
+                &path,
+                format!("cannot write the embedding store entry: {e}"),
+            )
         })
     }
 
@@ -314,12 +321,20 @@ fn host() -> &'static str {
         // SAFETY: the buffer outlives the call and its length is passed.
         let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
         let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        let name = if ok { String::from_utf8_lossy(&buf[..end]).into_owned() } else { String::new() };
+        let name = if ok {
+            String::from_utf8_lossy(&buf[..end]).into_owned()
+        } else {
+            String::new()
+        };
         let clean: String = name
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
             .collect();
-        if clean.is_empty() { "host".into() } else { clean }
+        if clean.is_empty() {
+            "host".into()
+        } else {
+            clean
+        }
     })
 }
 
@@ -360,7 +375,6 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> 
     }
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -489,7 +503,11 @@ mod tests {
         // Far above any pid_max: no such process.
         let dead = sub.join(format!(".abc.emb.partial-{}-2000000000", host()));
         let elsewhere = sub.join(".abc.emb.partial-otherhost-2000000000");
-        let alive = sub.join(format!(".abc.emb.partial-{}-{}", host(), std::process::id()));
+        let alive = sub.join(format!(
+            ".abc.emb.partial-{}-{}",
+            host(),
+            std::process::id()
+        ));
         for p in [&dead, &elsewhere, &alive] {
             std::fs::write(p, "x").unwrap();
         }

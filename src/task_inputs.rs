@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use crate::data::indices::subsample_indices;
 use crate::data::retrieval::{retrieval_split, RetrievalSplit, Unmatched};
-use crate::data::typed::{self, ClusteringSplit, LabelledSplit, PairSplit, RerankingSample};
 use crate::data::typed::SummaryRow;
+use crate::data::typed::{self, ClusteringSplit, LabelledSplit, PairSplit, RerankingSample};
 use crate::data::DataSource;
 use crate::encoder::Role;
 use crate::error::Result;
@@ -86,7 +86,11 @@ impl SplitInputs {
                     };
                 }
                 let exps = classification::experiments(&train, params);
-                let needed = exps.needed.iter().map(|&i| train.texts[i].clone()).collect();
+                let needed = exps
+                    .needed
+                    .iter()
+                    .map(|&i| train.texts[i].clone())
+                    .collect();
                 Self::Classification {
                     origin: records.origin().to_path_buf(),
                     train,
@@ -107,7 +111,10 @@ impl SplitInputs {
             }
             TaskKind::Summarization(_) => {
                 let rows = typed::summarization_split(&data.load_split(task, split)?)?;
-                let human = rows.iter().flat_map(|r| r.human_summaries.clone()).collect();
+                let human = rows
+                    .iter()
+                    .flat_map(|r| r.human_summaries.clone())
+                    .collect();
                 let machine = rows
                     .iter()
                     .flat_map(|r| r.machine_summaries.clone())
@@ -168,10 +175,9 @@ impl SplitInputs {
         let plain = |texts| call(texts, Role::Plain, Part::Eval);
         match self {
             Self::Sts(d) => vec![plain(&d.sentence1), plain(&d.sentence2)],
-            Self::Classification { needed, test, .. } => vec![
-                call(needed, Role::Plain, Part::Train),
-                plain(&test.texts),
-            ],
+            Self::Classification { needed, test, .. } => {
+                vec![call(needed, Role::Plain, Part::Train), plain(&test.texts)]
+            }
             Self::PairClassification { unique, .. } => vec![plain(unique)],
             Self::Summarization { human, machine, .. } => vec![plain(human), plain(machine)],
             Self::LegacyClustering(split) => vec![plain(&split.sentences)],

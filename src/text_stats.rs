@@ -58,7 +58,9 @@ impl TextStats {
                         other => {
                             return Err(Error::invalid(
                                 path,
-                                format!("{task}: role `{other}`; expected query, document or plain"),
+                                format!(
+                                    "{task}: role `{other}`; expected query, document or plain"
+                                ),
                             ))
                         }
                     };
@@ -102,7 +104,10 @@ impl EstimatedCall {
         }
         cut(&sizes).into_iter().map(move |range| {
             let part = &sizes[range];
-            (part.iter().map(|s| s.0).sum(), part.iter().map(|s| s.1).sum())
+            (
+                part.iter().map(|s| s.0).sum(),
+                part.iter().map(|s| s.1).sum(),
+            )
         })
     }
 }
@@ -124,8 +129,6 @@ mod tests {
         assert_eq!(chunks.iter().map(|c| c.0).sum::<usize>(), 100_000);
         // Long texts are cut at 512 tokens: 8 per 4,096-token batch.
         assert_eq!(chunks.iter().map(|c| c.1).sum::<usize>(), 100_000 * 512);
-        assert!(chunks
-            .iter()
-            .all(|c| c.1 <= crate::chunks::CHUNK_TOKENS));
+        assert!(chunks.iter().all(|c| c.1 <= crate::chunks::CHUNK_TOKENS));
     }
 }

@@ -161,7 +161,7 @@ fn a_grid_encodes_once_matches_the_plain_run_and_the_peer() {
     std::fs::write(&entry, bytes).unwrap();
     let third = run(&grid, &cache, &["--overwrite"]);
     assert!(
-        third.contains("is corrupt (checksum mismatch); recomputing it"),
+        third.contains("is damaged (checksum mismatch); recomputing it"),
         "{third}"
     );
     assert!(

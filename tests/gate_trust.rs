@@ -486,7 +486,7 @@ fn leftovers_of_a_killed_run_are_swept_and_unwritable_places_are_found_first() {
     );
     let err = common::stderr(&out);
     assert_eq!(code(&out), Some(0), "{err}");
-    assert!(err.contains("embedding cache cannot be written"), "{err}");
+    assert!(err.contains("embedding store cannot be written"), "{err}");
     assert!(w.result("OtherSTS").exists());
     assert!(
         !err.contains('\u{1b}'),

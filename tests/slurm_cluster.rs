@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -25,7 +24,11 @@ struct Cluster {
 impl Cluster {
     fn start(dir: PathBuf) -> Cluster {
         let script = repo().join("scripts/slurm/local-cluster.sh");
-        let out = Command::new(&script).arg("start").arg(&dir).output().unwrap();
+        let out = Command::new(&script)
+            .arg("start")
+            .arg(&dir)
+            .output()
+            .unwrap();
         let stdout = common::stdout(&out);
         assert!(
             out.status.success(),
@@ -76,7 +79,9 @@ fn quickstart(dir: &Path, out: &str) -> PathBuf {
         .map(|l| match l.trim_start() {
             l2 if l2.starts_with("path:") => format!("    path: {}", model.display()),
             l2 if l2.starts_with("data_dir:") => format!("data_dir: {}", data.display()),
-            l2 if l2.starts_with("output_dir:") => format!("output_dir: {}", dir.join(out).display()),
+            l2 if l2.starts_with("output_dir:") => {
+                format!("output_dir: {}", dir.join(out).display())
+            }
             _ => l.to_string(),
         })
         .collect::<Vec<_>>()
@@ -84,19 +89,6 @@ fn quickstart(dir: &Path, out: &str) -> PathBuf {
     let path = dir.join(format!("{out}.yaml"));
     std::fs::write(&path, text + "\n").unwrap();
     path
-}
-
-fn scores(results: &Path) -> BTreeMap<String, serde_json::Value> {
-    common::files_below(results)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter(|p| p.file_name().unwrap() != "model_meta.json")
-        .map(|p| {
-            let json: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            (json["task_name"].as_str().unwrap().to_string(), json["scores"].clone())
-        })
-        .collect()
 }
 
 fn leafbench(dir: &Path, args: &[&str], store: &Path) -> std::process::Output {
@@ -119,15 +111,30 @@ fn quickstart_as_a_slurm_array_scores_what_one_unsplit_run_scores() {
     let cluster = Cluster::start(dir.join("cluster"));
 
     let whole = quickstart(dir, "whole");
-    leafbench(dir, &["run", whole.to_str().unwrap(), "--quiet"], &dir.join("store-whole"));
-    let expected = scores(&dir.join("whole"));
-    assert_eq!(expected.len(), 16, "every quickstart task evaluated: {expected:?}");
+    let started = Instant::now();
+    leafbench(
+        dir,
+        &["run", whole.to_str().unwrap(), "--quiet"],
+        &dir.join("store-whole"),
+    );
+    let expected = common::result_scores(&dir.join("whole"));
+    assert_eq!(
+        expected.len(),
+        16,
+        "every quickstart task evaluated: {expected:?}"
+    );
 
     let split = quickstart(dir, "split");
-    let plan = leafbench(dir, &["plan", split.to_str().unwrap(), "--shards", "4"], dir);
+    let plan = leafbench(
+        dir,
+        &["plan", split.to_str().unwrap(), "--shards", "4"],
+        dir,
+    );
     let plan = common::stdout(&plan);
     let planned: usize = plan.split_whitespace().next().unwrap().parse().unwrap();
 
+    let unsplit_wall = started.elapsed();
+    let started = Instant::now();
     let submitted = cluster
         .command(repo().join("scripts/slurm/submit.sh").to_str().unwrap())
         .arg(&split)
@@ -139,7 +146,11 @@ fn quickstart_as_a_slurm_array_scores_what_one_unsplit_run_scores() {
         .output()
         .unwrap();
     let text = common::stdout(&submitted);
-    assert!(submitted.status.success(), "{text}{}", common::stderr(&submitted));
+    assert!(
+        submitted.status.success(),
+        "{text}{}",
+        common::stderr(&submitted)
+    );
     let job = |label: &str| -> String {
         let line = text.lines().find(|l| l.starts_with(label)).unwrap();
         line.split_whitespace().nth(1).unwrap().to_string()
@@ -147,9 +158,18 @@ fn quickstart_as_a_slurm_array_scores_what_one_unsplit_run_scores() {
     let (shards, evaluate) = (job("shards:"), job("evaluate:"));
     let deadline = Instant::now() + Duration::from_secs(3600);
     while !(cluster.finished(&shards) && cluster.finished(&evaluate)) {
-        assert!(Instant::now() < deadline, "the jobs did not finish within an hour");
+        assert!(
+            Instant::now() < deadline,
+            "the jobs did not finish within an hour"
+        );
         std::thread::sleep(Duration::from_secs(2));
     }
+    // Printed for the record (`cargo test --test slurm_cluster -- --nocapture`).
+    eprintln!(
+        "quickstart wall time: unsplit {:.1} s; 4-task Slurm array plus evaluate job {:.1} s",
+        unsplit_wall.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
 
     // The array's logs: each task says which shard it was and what it encoded.
     let mut encoded = 0;
@@ -157,16 +177,30 @@ fn quickstart_as_a_slurm_array_scores_what_one_unsplit_run_scores() {
         let log = std::fs::read_to_string(dir.join(format!("leafbench-shard-{shards}_{task}.log")))
             .unwrap_or_else(|e| panic!("array task {task} left no log: {e}"));
         let last = log.lines().last().unwrap_or_default();
-        assert!(last.starts_with(&format!("shard {task}/4:")), "task {task}: {log}");
+        assert!(
+            last.starts_with(&format!("shard {task}/4:")),
+            "task {task}: {log}"
+        );
         let (_, after) = last.split_once("encoded ").unwrap();
-        encoded += after.split_whitespace().next().unwrap().parse::<usize>().unwrap();
+        encoded += after
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap();
     }
-    assert_eq!(encoded, planned, "every chunk encoded exactly once across the array");
+    assert_eq!(
+        encoded, planned,
+        "every chunk encoded exactly once across the array"
+    );
 
     let log = std::fs::read_to_string(dir.join(format!("leafbench-evaluate-{evaluate}.log")))
         .expect("the evaluate job ran after the array");
     let last = log.lines().last().unwrap_or_default();
-    assert!(last.contains("re-encoded nothing"), "the evaluate job encodes nothing: {log}");
-    assert_eq!(scores(&dir.join("split")), expected);
+    assert!(
+        last.contains("re-encoded nothing"),
+        "the evaluate job encodes nothing: {log}"
+    );
+    assert_eq!(common::result_scores(&dir.join("split")), expected);
     drop(cluster);
 }

@@ -29,7 +29,9 @@ impl Split {
             "tasks/BigSTS.yaml",
             "name: BigSTS\ntype: STS\ndataset: {path: me/big, revision: r1}\neval_splits: [test]\nmain_score: cosine_spearman\nparams: {min_score: 0, max_score: 5}\n",
         );
-        let words = ["cat", "dog", "rain", "snow", "river", "stone", "light", "song"];
+        let words = [
+            "cat", "dog", "rain", "snow", "river", "stone", "light", "song",
+        ];
         let rows: Vec<String> = (0..STS_ROWS)
             .map(|i| {
                 let (a, b) = (words[i % 8], words[(i / 8) % 8]);
@@ -142,7 +144,11 @@ impl Split {
     fn planned_chunks(&self) -> usize {
         let config = self.config("unused");
         let out = self
-            .command(&["plan", config.to_str().unwrap(), "--shards", "3"], Path::new("/nonexistent"), &[])
+            .command(
+                &["plan", config.to_str().unwrap(), "--shards", "3"],
+                Path::new("/nonexistent"),
+                &[],
+            )
             .output()
             .unwrap();
         let text = common::stdout(&out);
@@ -151,32 +157,25 @@ impl Split {
     }
 }
 
-/// Each result file's scores, by task, from a results folder.
-fn scores(results: &Path) -> BTreeMap<String, serde_json::Value> {
-    common::files_below(results)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter(|p| p.file_name().unwrap() != "model_meta.json")
-        .map(|p| {
-            let json: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            (json["task_name"].as_str().unwrap().to_string(), json["scores"].clone())
-        })
-        .collect()
-}
-
 /// Chunks a shard says it encoded (its last line), after checking it succeeded.
 fn encoded_chunks(out: &Output) -> usize {
     let err = common::stderr(out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let last = err.lines().last().unwrap_or_default();
-    assert!(last.starts_with("shard "), "a shard ends with its summary: {err}");
+    assert!(
+        last.starts_with("shard "),
+        "a shard ends with its summary: {err}"
+    );
     let (_, after) = last.split_once("encoded ").unwrap();
     after.split_whitespace().next().unwrap().parse().unwrap()
 }
 
 fn last_line(out: &Output) -> String {
-    common::stderr(out).lines().last().unwrap_or_default().to_string()
+    common::stderr(out)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn emb_files(store: &Path) -> Vec<PathBuf> {
@@ -192,7 +191,7 @@ fn unsplit() -> &'static BTreeMap<String, serde_json::Value> {
     SCORES.get_or_init(|| {
         let s = Split::new();
         s.run("whole", &s.path("store-whole"));
-        let scores = scores(&s.path("whole"));
+        let scores = common::result_scores(&s.path("whole"));
         assert_eq!(scores.len(), 2, "both tasks evaluated: {scores:?}");
         scores
     })
@@ -221,11 +220,23 @@ fn indexed_job_shards_score_what_one_unsplit_run_scores() {
         .into_iter()
         .map(|c| encoded_chunks(&c.wait_with_output().unwrap()))
         .sum();
-    assert_eq!(encoded, planned, "every chunk encoded exactly once across the shards");
+    assert_eq!(
+        encoded, planned,
+        "every chunk encoded exactly once across the shards"
+    );
     assert!(!s.path("split").exists(), "shards evaluate nothing");
     let last = last_line(&s.run("split", &store));
-    assert!(last.contains("re-encoded nothing"), "the final run encodes nothing: {last}");
-    assert_eq!(&scores(&s.path("split")), unsplit());
+    assert!(
+        last.contains("re-encoded nothing"),
+        "the final run encodes nothing: {last}"
+    );
+    assert_eq!(&common::result_scores(&s.path("split")), unsplit());
+    let report = s
+        .command(&["report", s.path("split").to_str().unwrap()], &store, &[])
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0), "{}", common::stderr(&report));
+    assert!(common::stdout(&report).contains("BigSTS"), "report reads the merged folder");
 }
 
 #[test]
@@ -240,18 +251,28 @@ fn a_shard_killed_mid_chunk_then_rerun_changes_no_score() {
         .iter()
         .any(|p| p.extension().is_some_and(|e| e == "lock"))
     {
-        assert!(std::time::Instant::now() < deadline, "the shard never started a chunk");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shard never started a chunk"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     victim.kill().unwrap();
     victim.wait().unwrap();
     let before = emb_files(&store).len();
-    assert!(before < planned, "killed before it finished: {before} of {planned}");
+    assert!(
+        before < planned,
+        "killed before it finished: {before} of {planned}"
+    );
     let rerun = encoded_chunks(&s.shard("0/1", &store).wait_with_output().unwrap());
-    assert_eq!(before + rerun, planned, "the rerun computes only the missing chunks");
+    assert_eq!(
+        before + rerun,
+        planned,
+        "the rerun computes only the missing chunks"
+    );
     let last = last_line(&s.run("split", &store));
     assert!(last.contains("re-encoded nothing"), "{last}");
-    assert_eq!(&scores(&s.path("split")), unsplit());
+    assert_eq!(&common::result_scores(&s.path("split")), unsplit());
 }
 
 #[test]
@@ -265,8 +286,11 @@ fn two_shards_given_the_same_index_both_finish_and_the_store_stays_intact() {
     let other = encoded_chunks(&s.shard("0/2", &store).wait_with_output().unwrap());
     assert_eq!(twins + other, planned, "no chunk encoded twice");
     let last = last_line(&s.run("split", &store));
-    assert!(last.contains("re-encoded nothing"), "every entry is intact: {last}");
-    assert_eq!(&scores(&s.path("split")), unsplit());
+    assert!(
+        last.contains("re-encoded nothing"),
+        "every entry is intact: {last}"
+    );
+    assert_eq!(&common::result_scores(&s.path("split")), unsplit());
 }
 
 #[test]
@@ -279,8 +303,11 @@ fn a_rebuilt_binary_finds_what_the_old_one_stored() {
     let mut bytes = std::fs::read(env!("CARGO_BIN_EXE_leafbench")).unwrap();
     bytes.extend_from_slice(b"another build");
     std::fs::write(&rebuilt, bytes).unwrap();
-    std::fs::set_permissions(&rebuilt, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        &rebuilt,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let config = s.config("second");
     let out = s
         .command_with(
@@ -292,7 +319,11 @@ fn a_rebuilt_binary_finds_what_the_old_one_stored() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
-    assert!(last_line(&out).contains("re-encoded nothing"), "{}", last_line(&out));
+    assert!(
+        last_line(&out).contains("re-encoded nothing"),
+        "{}",
+        last_line(&out)
+    );
 }
 
 /// A small tmpfs as the store (root only: elsewhere the test says so and passes).
@@ -337,10 +368,17 @@ fn a_full_store_is_a_clear_error_and_holds_nothing_half_written() {
         .into_iter()
         .filter(|p| p.to_string_lossy().contains(".partial-"))
         .collect();
-    assert!(leftovers.is_empty(), "no temporary file stays: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "no temporary file stays: {leftovers:?}"
+    );
     // Whatever entries did fit are whole: a run reading this store finds none damaged, and
     // scores what an unsplit run scores.
     let out = s.run("after", &disk.path);
-    assert!(!common::stderr(&out).contains("damaged"), "{}", common::stderr(&out));
-    assert_eq!(&scores(&s.path("after")), unsplit());
+    assert!(
+        !common::stderr(&out).contains("damaged"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert_eq!(&common::result_scores(&s.path("after")), unsplit());
 }

@@ -114,3 +114,18 @@ pub fn stdout(out: &Output) -> String {
 pub fn read_texts(path: &Path) -> Vec<String> {
     leafbench::texts::read_lines(path).unwrap()
 }
+
+/// Each MTEB result file's scores below `results`, by task name (model_meta.json left out).
+pub fn result_scores(results: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    files_below(results)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.file_name().unwrap() != "model_meta.json")
+        .map(|p| {
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let task = json["task_name"].as_str().unwrap().to_string();
+            (task, json["scores"].clone())
+        })
+        .collect()
+}
