@@ -65,7 +65,7 @@ enum Command {
     /// Evaluate models on tasks as a run configuration says; writes MTEB result files and
     /// prints each task's score next to the published one.
     #[command(
-        after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub\n  leafbench run configs/compression-grid.yaml              # dims x quantization levels, one encode per text\n  leafbench run configs/mteb-eng-v2.yaml --allow-partial    # succeed although some tasks have no data here\n\nExit status: 0 when every requested task was evaluated; 2 on an error; 3 when some requested\ntasks could not run (their data is not here) and partial runs are not allowed."
+        after_help = "Examples:\n  leafbench run configs/quickstart.yaml\n  leafbench run configs/quickstart.yaml --overwrite\n  leafbench run configs/quickstart.yaml --data-source hub   # MTEB's datasets from the hub\n  leafbench run configs/compression-grid.yaml              # dims x quantization levels, one encode per text\n  leafbench run configs/mteb-eng-v2.yaml --allow-partial    # succeed although some tasks have no data here\n  leafbench run configs/mteb-eng-v2.yaml --shard 3/64 --cache-dir /shared/store   # encode shard 3 of 64 only\n\nExit status: 0 when every requested task was evaluated; 2 on an error; 3 when some requested\ntasks could not run (their data is not here) and partial runs are not allowed."
     )]
     Run(run_cli::RunArgs),
     /// Print how a run's encoding splits into shards: chunks, texts and padded tokens per

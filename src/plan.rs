@@ -95,6 +95,7 @@ impl Plan {
         stats: &TextStats,
     ) -> Result<()> {
         let mut still_missing = Vec::new();
+        let mut loaded: HashMap<usize, ModelEncoders> = HashMap::new();
         for (model_name, task, why) in std::mem::take(&mut self.no_data) {
             let model = config
                 .models
@@ -105,7 +106,11 @@ impl Plan {
                 still_missing.push((model_name, task, why));
                 continue;
             };
-            let encoders = ModelEncoders::load(&config.models[model], inputs.offline)?;
+            if !loaded.contains_key(&model) {
+                let encoders = ModelEncoders::load(&config.models[model], inputs.offline)?;
+                loaded.insert(model, encoders);
+            }
+            let encoders = &loaded[&model];
             for call in calls {
                 let max_length = encoders.encoder(call.role).max_seq_length(call.role)?;
                 for (n, (texts, tokens)) in call.chunks(max_length, inputs.encode).enumerate() {

@@ -71,10 +71,11 @@ pub struct RunArgs {
     /// Also write the summary table as Markdown to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// Neither read nor write the on-disk embedding cache.
+    /// Neither read nor write the embedding store.
     #[arg(long)]
     no_cache: bool,
-    /// Embedding cache folder (default: LEAFBENCH_CACHE, else ~/.cache/leafbench/embeddings).
+    /// Embedding store folder (default: LEAFBENCH_CACHE, else ~/.cache/leafbench/embeddings);
+    /// shards of a split run share one on a filesystem every node sees.
     #[arg(long, conflicts_with = "no_cache")]
     cache_dir: Option<PathBuf>,
     /// Succeed even when some requested tasks could not run (no data here); without it such a

@@ -236,7 +236,10 @@ fn indexed_job_shards_score_what_one_unsplit_run_scores() {
         .output()
         .unwrap();
     assert_eq!(report.status.code(), Some(0), "{}", common::stderr(&report));
-    assert!(common::stdout(&report).contains("BigSTS"), "report reads the merged folder");
+    assert!(
+        common::stdout(&report).contains("BigSTS"),
+        "report reads the merged folder"
+    );
 }
 
 #[test]
