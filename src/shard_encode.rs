@@ -71,12 +71,13 @@ pub fn encode_shard(
     let progress = shard_progress(report.tokens, encode.progress);
     let mut done: HashSet<String> = HashSet::new();
     let no_data = walk(config, &inputs, &mut |call| {
+        let dim = call.encoders.dim()?;
         for chunk in call.chunks {
             if !mine.contains(&chunk.key) || !done.insert(chunk.key.clone()) {
                 continue;
             }
             let hidden = indicatif::ProgressBar::hidden();
-            let shape = (chunk.texts, call.encoders.dim()?);
+            let shape = (chunk.texts, dim);
             let (_, computed) = stored_or_computed(Some(&store), &chunk.key, shape, || {
                 call.encoders
                     .encode_chunk(call.texts, call.batched, chunk, &hidden)
