@@ -176,7 +176,7 @@ pub fn walk(
     visit: &mut dyn FnMut(Call) -> Result<()>,
 ) -> Result<Vec<(String, String, String)>> {
     let tasks = select_tasks(inputs.registry, &config.tasks)?;
-    let data = data_source(config, inputs.registry, inputs.offline);
+    let data = data_source(config, inputs.offline);
     let mut no_data = Vec::new();
     for (m, entry) in config.models.iter().enumerate() {
         let encoders = ModelEncoders::load(entry, inputs.offline)?;
@@ -216,7 +216,7 @@ pub fn walk(
 }
 
 /// Where a run reads its tasks' data.
-pub fn data_source(config: &RunConfig, registry: &Registry, offline: bool) -> DataSource {
+pub fn data_source(config: &RunConfig, offline: bool) -> DataSource {
     DataSource {
         origin: config.data_source,
         data_dir: config
@@ -224,7 +224,6 @@ pub fn data_source(config: &RunConfig, registry: &Registry, offline: bool) -> Da
             .clone()
             .unwrap_or_else(local::default_data_dir),
         hub: ResolveOptions::from_env(offline),
-        indices_dir: registry.dir().join("indices"),
     }
 }
 

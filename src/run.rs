@@ -43,7 +43,7 @@ pub struct RunReport {
 
 pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<RunReport> {
     let tasks = select_tasks(registry, &config.tasks)?;
-    let data = data_source(config, registry, opts.offline);
+    let data = data_source(config, opts.offline);
     let encode_opts = EncodeOptions {
         batch_size: config.batch_size,
         progress: opts.progress,

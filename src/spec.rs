@@ -113,7 +113,8 @@ pub struct ClassificationParams {
     pub n_experiments: usize,
     #[serde(default = "train")]
     pub train_split: String,
-    /// A test set first cut to `n` items (indices shipped with the task's data).
+    /// A test set first cut to `size` items, as MTEB cuts it with `datasets`' `train_test_split`
+    /// (computed at load time, see `data::train_test_split`).
     #[serde(default)]
     pub test_subsample: Option<Subsample>,
 }
@@ -145,6 +146,7 @@ pub struct ClusteringParams {
     /// Documents whose label occurs once are dropped first.
     #[serde(default)]
     pub drop_singleton_labels: bool,
+    /// The test split, flattened, first cut as for classification.
     #[serde(default)]
     pub test_subsample: Option<Subsample>,
     /// MTEB's legacy (v1) protocol: every clustering set (`set` column) is embedded whole and

@@ -3,18 +3,19 @@
 //! lists the same calls to split encoding across shards, so both always see the same texts.
 
 use std::collections::HashMap;
+use std::path::Path;
 
-use crate::data::indices::subsample_indices;
 use crate::data::retrieval::{retrieval_split, RetrievalSplit, Unmatched};
+use crate::data::train_test_split::{random_split, stratified_split};
 use crate::data::typed::SummaryRow;
 use crate::data::typed::{self, ClusteringSplit, LabelledSplit, PairSplit, RerankingSample};
 use crate::data::DataSource;
 use crate::encoder::Role;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::task::classification::{self, Experiments};
 use crate::task::clustering::{self, Subsample};
 use crate::task::retrieval::CORPUS_CHUNK;
-use crate::task::spec::ClusteringParams;
+use crate::task::spec::{self, ClusteringParams};
 use crate::task::{TaskKind, TaskSpec};
 
 /// What an encoded text is to its task: evaluated, or part of the train split / document
@@ -78,8 +79,9 @@ impl SplitInputs {
                 let records = data.load_split(task, split)?;
                 let train = typed::labelled_split(&data.load_split(task, &params.train_split)?)?;
                 let mut test = typed::labelled_split(&records)?;
-                if params.test_subsample.is_some() {
-                    let keep = subsample_indices(&data.indices_dir, &task.name, test.texts.len())?;
+                if let Some(keep) =
+                    test_cut(&params.test_subsample, &test.labels, records.origin())?
+                {
                     test = LabelledSplit {
                         texts: keep.iter().map(|&i| test.texts[i].clone()).collect(),
                         labels: keep.iter().map(|&i| test.labels[i].clone()).collect(),
@@ -126,11 +128,12 @@ impl SplitInputs {
                 }
             }
             TaskKind::Clustering(params) => {
-                let split_data = typed::clustering_split(&data.load_split(task, split)?)?;
+                let records = data.load_split(task, split)?;
+                let split_data = typed::clustering_split(&records)?;
                 if params.legacy {
                     return Ok(Self::LegacyClustering(split_data));
                 }
-                let split_data = clustering_transform(task, data, params, split_data)?;
+                let split_data = clustering_transform(params, split_data, records.origin())?;
                 let sample = clustering::subsample(split_data.sentences.len(), params);
                 let pick = |i: &usize| split_data.sentences[*i].clone();
                 Self::Clustering {
@@ -199,15 +202,43 @@ impl SplitInputs {
     }
 }
 
+/// The rows MTEB keeps of a test split cut by `test_subsample`, in the order it keeps them, or
+/// `None` to keep the split whole. A stratified cut is MTEB's `stratified_subsampling`, which
+/// leaves a split no larger than the cut as it is; a plain cut is the ArXiv tasks' direct
+/// `train_test_split`, which refuses such a split.
+fn test_cut(
+    cut: &Option<spec::Subsample>,
+    labels: &[String],
+    origin: &Path,
+) -> Result<Option<Vec<usize>>> {
+    let Some(cut) = cut else { return Ok(None) };
+    let parts = if cut.stratify {
+        if cut.size >= labels.len() {
+            return Ok(None);
+        }
+        stratified_split(labels, cut.size, cut.seed)
+    } else {
+        random_split(labels.len(), cut.size, cut.seed)
+    };
+    let kind = if cut.stratify { "stratified " } else { "" };
+    parts.map(|p| Some(p.test)).map_err(|e| {
+        Error::invalid(
+            origin,
+            format!(
+                "cannot take MTEB's {kind}test cut of {} rows (seed {}): {e}",
+                cut.size, cut.seed
+            ),
+        )
+    })
+}
+
 /// MTEB's per-task transforms that leafbench expresses as parameters.
 fn clustering_transform(
-    task: &TaskSpec,
-    data: &DataSource,
     params: &ClusteringParams,
     mut split: ClusteringSplit,
+    origin: &Path,
 ) -> Result<ClusteringSplit> {
-    if params.test_subsample.is_some() {
-        let keep = subsample_indices(&data.indices_dir, &task.name, split.sentences.len())?;
+    if let Some(keep) = test_cut(&params.test_subsample, &split.labels, origin)? {
         split = ClusteringSplit {
             sentences: keep.iter().map(|&i| split.sentences[i].clone()).collect(),
             labels: keep.iter().map(|&i| split.labels[i].clone()).collect(),

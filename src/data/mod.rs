@@ -4,13 +4,13 @@
 
 pub mod data_files;
 pub mod hf;
-pub mod indices;
 pub mod jsonl;
 pub mod local;
 pub mod parquet;
 pub mod records;
 pub mod retrieval;
 pub mod source;
+pub mod train_test_split;
 pub mod tsv;
 pub mod typed;
 

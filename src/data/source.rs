@@ -37,8 +37,6 @@ pub struct DataSource {
     pub origin: DataOrigin,
     pub data_dir: PathBuf,
     pub hub: ResolveOptions,
-    /// Precomputed test-split cuts (`tasks/indices/`, see [`super::indices`]).
-    pub indices_dir: PathBuf,
 }
 
 impl DataSource {

@@ -14,6 +14,7 @@
 //! The fixtures under `tests/fixtures/rng/` come from the real Python generators
 //! (`scripts/make_rng_fixtures.py`).
 
+pub mod numpy_generator;
 pub mod numpy_legacy;
 pub mod python_random;
 
