@@ -10,9 +10,11 @@
 //! - [`numpy_legacy`]: `numpy.random.RandomState(seed)` (seeding, bounded integers, `shuffle`) and
 //!   MTEB's classification undersampling built on it.
 //! - [`python_random`]: `random.Random(seed)` (`random`, `getrandbits`, `sample`, `choices`).
+//! - [`numpy_generator`]: `numpy.random.default_rng(seed)` (PCG64; `permutation`, `shuffle`,
+//!   `choice` without replacement), which Hugging Face `datasets` cuts test splits with.
 //!
 //! The fixtures under `tests/fixtures/rng/` come from the real Python generators
-//! (`scripts/make_rng_fixtures.py`).
+//! (`scripts/make_rng_fixtures.py`, `scripts/make_split_fixtures.py`).
 
 pub mod numpy_generator;
 pub mod numpy_legacy;
