@@ -10,28 +10,31 @@ use crate::data::DataSource;
 use crate::embedder::CellEncoder;
 use crate::encoder::Role;
 use crate::error::Result;
-use crate::task::scores::Scores;
+use crate::task::scores::{Scores, SubsetScores};
 use crate::task::{
     classification, clustering, pair_classification, reranking, retrieval, sts, summarization,
     TaskKind, TaskSpec,
 };
-use crate::task_inputs::{Part, SplitInputs};
+use crate::task_inputs::{units, Part, SplitInputs};
 
-/// Scores of each evaluated split of `task`.
+/// Scores of each evaluated (split, subset) of `task`, in mteb's order.
 pub fn evaluate_task(
     task: &TaskSpec,
     enc: &CellEncoder,
     data: &DataSource,
     rescore_multiplier: usize,
-) -> Result<Vec<(String, Scores)>> {
-    task.eval_splits
-        .iter()
-        .map(|split| {
-            let inputs = SplitInputs::load(task, split, data)?;
-            Ok((
-                split.clone(),
-                evaluate_split(task, split, inputs, enc, rescore_multiplier)?,
-            ))
+) -> Result<Vec<SubsetScores>> {
+    let mut stream = clustering::task_stream();
+    units(task)
+        .into_iter()
+        .map(|u| {
+            let inputs = SplitInputs::load(&u.task, &u.split, data, &mut stream)?;
+            let scores = evaluate_split(&u.task, &u.split, inputs, enc, rescore_multiplier)?;
+            Ok(SubsetScores {
+                split: u.split,
+                subset: u.subset,
+                scores,
+            })
         })
         .collect()
 }

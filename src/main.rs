@@ -314,10 +314,11 @@ fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
     };
     println!("{:<42} {:<20} {:<16} dataset", "task", "type", "main score");
     for t in &tasks {
-        let subset = if t.dataset.subset == "default" {
+        let subsets = t.subsets();
+        let subset = if subsets == ["default"] {
             String::new()
         } else {
-            format!(" ({})", t.dataset.subset)
+            format!(" ({})", subsets.join(", "))
         };
         println!(
             "{:<42} {:<20} {:<16} {}{subset}",

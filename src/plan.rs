@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::hub::ResolveOptions;
 use crate::model_encoders::ModelEncoders;
 use crate::shard::Shard;
-use crate::task::{Registry, TaskSpec};
-use crate::task_inputs::SplitInputs;
+use crate::task::{clustering, Registry, TaskSpec};
+use crate::task_inputs::{units, SplitInputs};
 use crate::text_stats::TextStats;
 
 /// One encode call met on the walk through a run, with its chunks.
@@ -197,15 +197,17 @@ pub fn walk(
             call("calibration", &calibration_texts(path)?, Role::Plain)?;
         }
         for task in &tasks {
-            for split in &task.eval_splits {
-                let split_inputs = match SplitInputs::load(task, split, &data) {
-                    Ok(i) => i,
-                    Err(e) if e.is_data_unavailable() => {
-                        no_data.push((entry.name.clone(), task.name.clone(), e.to_string()));
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                };
+            let mut stream = clustering::task_stream();
+            for unit in units(task) {
+                let split_inputs =
+                    match SplitInputs::load(&unit.task, &unit.split, &data, &mut stream) {
+                        Ok(i) => i,
+                        Err(e) if e.is_data_unavailable() => {
+                            no_data.push((entry.name.clone(), task.name.clone(), e.to_string()));
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    };
                 for c in split_inputs.encode_calls() {
                     call(&task.name, c.texts, c.role)?;
                 }

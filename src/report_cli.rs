@@ -147,8 +147,7 @@ fn published_scores(
         scores.iter().map(|s| s.model.as_str()).collect();
     for model in models {
         for spec in registry.all() {
-            if let Some(p) = table.score(model, &spec.name, &spec.eval_splits, &spec.dataset.subset)
-            {
+            if let Some(p) = table.score(model, &spec.name, &spec.eval_splits, &spec.subsets()) {
                 out.insert((model.to_string(), spec.name.clone()), p);
             }
         }

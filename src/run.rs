@@ -368,7 +368,7 @@ impl ModelRun<'_> {
     fn result(
         &self,
         task: &TaskSpec,
-        scores: Vec<(String, crate::task::scores::Scores)>,
+        scores: Vec<crate::task::scores::SubsetScores>,
         start: Instant,
     ) -> Result<TaskResult> {
         let result = TaskResult::new(task, scores, start.elapsed().as_secs_f64())

@@ -36,9 +36,14 @@ fn default_languages() -> Vec<String> {
 pub struct DatasetRef {
     pub path: String,
     pub revision: String,
-    /// MTEB's `hf_subset`; `default` for single-subset datasets.
+    /// MTEB's `hf_subset`; `default` for single-subset datasets. For a task of several
+    /// subsets, the one a per-subset view ([`TaskSpec::for_subset`]) loads.
     #[serde(default = "default_subset")]
     pub subset: String,
+    /// Every `hf_subset` of a task that has several, in the order mteb evaluates them (its
+    /// `eval_langs` order); given instead of `subset`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subsets: Vec<String>,
     /// MTEB's "fast loading": the repo's `default` config holds every subset, told apart by
     /// a `lang` column, instead of one config per subset.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -232,9 +237,29 @@ impl TaskSpec {
         // The typed parse flattens the type-specific part, which hides misspelt top-level
         // keys; this first pass rejects them with their line.
         serde_saphyr::from_str::<TopLevelKeys>(&text).map_err(invalid)?;
-        let spec: TaskSpec = serde_saphyr::from_str(&text).map_err(invalid)?;
+        let mut spec: TaskSpec = serde_saphyr::from_str(&text).map_err(invalid)?;
         spec.check(path)?;
+        if let Some(first) = spec.dataset.subsets.first() {
+            spec.dataset.subset = first.clone();
+        }
         Ok(spec)
+    }
+
+    /// The subsets evaluated, in mteb's order.
+    pub fn subsets(&self) -> Vec<String> {
+        if self.dataset.subsets.is_empty() {
+            vec![self.dataset.subset.clone()]
+        } else {
+            self.dataset.subsets.clone()
+        }
+    }
+
+    /// The task restricted to one of its subsets: what loading that subset's data reads.
+    pub fn for_subset(&self, subset: &str) -> TaskSpec {
+        let mut view = self.clone();
+        view.dataset.subset = subset.to_string();
+        view.dataset.subsets.clear();
+        view
     }
 
     fn check(&self, path: &Path) -> Result<()> {
@@ -246,6 +271,24 @@ impl TaskSpec {
             return Err(Error::invalid(
                 path,
                 format!("task `{}` must live in {}.yaml", self.name, self.name),
+            ));
+        }
+        let d = &self.dataset;
+        if !d.subsets.is_empty() && d.subset != default_subset() {
+            return Err(Error::invalid(
+                path,
+                "dataset gives both `subset` and `subsets`; expected one of them",
+            ));
+        }
+        if let Some(dup) = d
+            .subsets
+            .iter()
+            .enumerate()
+            .find(|(i, s)| d.subsets[..*i].contains(s))
+        {
+            return Err(Error::invalid(
+                path,
+                format!("subset `{}` is listed twice in `subsets`", dup.1),
             ));
         }
         if self.eval_splits.is_empty() {
@@ -286,6 +329,39 @@ mod tests {
             other => panic!("wrong kind {other:?}"),
         }
         assert_eq!(spec.dataset.subset, "default");
+    }
+
+    #[test]
+    fn subsets_load_in_order_and_each_has_a_view() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("X.yaml");
+        let head = "name: X\ntype: STS\neval_splits: [test]\nmain_score: m\nparams: {min_score: 0, max_score: 5}\n";
+        std::fs::write(
+            &path,
+            format!("{head}dataset: {{path: a, revision: b, subsets: [z, a]}}\n"),
+        )
+        .unwrap();
+        let spec = TaskSpec::load(&path).unwrap();
+        assert_eq!(spec.subsets(), ["z", "a"]);
+        let view = spec.for_subset("a");
+        assert_eq!(
+            (view.dataset.subset.as_str(), view.subsets()),
+            ("a", vec!["a".to_string()])
+        );
+        for (dataset, why) in [
+            (
+                "{path: a, revision: b, subset: z, subsets: [z, a]}",
+                "both `subset` and `subsets`",
+            ),
+            (
+                "{path: a, revision: b, subsets: [z, a, z]}",
+                "subset `z` is listed twice",
+            ),
+        ] {
+            std::fs::write(&path, format!("{head}dataset: {dataset}\n")).unwrap();
+            let err = TaskSpec::load(&path).unwrap_err().to_string();
+            assert!(err.contains("X.yaml") && err.contains(why), "{err}");
+        }
     }
 
     #[test]

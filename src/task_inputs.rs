@@ -12,6 +12,7 @@ use crate::data::typed::{self, ClusteringSplit, LabelledSplit, PairSplit, Rerank
 use crate::data::DataSource;
 use crate::encoder::Role;
 use crate::error::{Error, Result};
+use crate::rng::python_random::PyRandom;
 use crate::task::classification::{self, Experiments};
 use crate::task::clustering::{self, Subsample};
 use crate::task::retrieval::CORPUS_CHUNK;
@@ -71,8 +72,39 @@ pub enum SplitInputs {
     Retrieval(RetrievalSplit),
 }
 
+/// One evaluation of a task: a split of one subset, with the task restricted to that subset.
+pub struct Unit {
+    pub split: String,
+    pub subset: String,
+    pub task: TaskSpec,
+}
+
+/// The (split, subset) evaluations of `task` in the order mteb runs them: split by split, each
+/// split's subsets in the task's order. Clustering draws from one generator across all of them
+/// in this order, so they must be loaded in it.
+pub fn units(task: &TaskSpec) -> Vec<Unit> {
+    let subsets = task.subsets();
+    task.eval_splits
+        .iter()
+        .flat_map(|split| {
+            subsets.iter().map(move |subset| Unit {
+                split: split.clone(),
+                subset: subset.clone(),
+                task: task.for_subset(subset),
+            })
+        })
+        .collect()
+}
+
 impl SplitInputs {
-    pub fn load(task: &TaskSpec, split: &str, data: &DataSource) -> Result<Self> {
+    /// The inputs of `split` of `task` (restricted to one subset). `stream` is the task's
+    /// generator ([`clustering::task_stream`]), shared by its units in [`units`] order.
+    pub fn load(
+        task: &TaskSpec,
+        split: &str,
+        data: &DataSource,
+        stream: &mut PyRandom,
+    ) -> Result<Self> {
         Ok(match &task.kind {
             TaskKind::Sts(_) => Self::Sts(typed::sts_split(&data.load_split(task, split)?)?),
             TaskKind::Classification(params) => {
@@ -134,15 +166,18 @@ impl SplitInputs {
                     return Ok(Self::LegacyClustering(split_data));
                 }
                 let split_data = clustering_transform(params, split_data, records.origin())?;
-                let sample = clustering::subsample(split_data.sentences.len(), params);
+                let sample = clustering::subsample(split_data.sentences.len(), params, stream);
                 let pick = |i: &usize| split_data.sentences[*i].clone();
+                let labels: Vec<Vec<String>> = sample
+                    .indices
+                    .iter()
+                    .map(|&i| label_levels(&split_data.labels[i], params))
+                    .collect();
+                let levels = labels.iter().map(Vec::len).max().unwrap_or(0);
+                clustering::skip_bootstraps(stream, levels, params);
                 Self::Clustering {
                     texts: sample.indices.iter().map(pick).collect(),
-                    labels: sample
-                        .indices
-                        .iter()
-                        .map(|&i| label_levels(&split_data.labels[i], params))
-                        .collect(),
+                    labels,
                     sample,
                 }
             }

@@ -93,7 +93,7 @@ fn offline_tasks_reproduce_published_and_peer_scores() {
             peer_score(task, "main_score") * 100.0
         } else {
             published
-                .score(MODEL, task, &["test".into()], subset(task))
+                .score(MODEL, task, &["test".into()], &[subset(task).to_string()])
                 .unwrap()
                 * 100.0
         };

@@ -88,7 +88,12 @@ fn scifact_retrieval_and_sib200_clustering_match_the_published_and_peer_scores()
     let scores = run(&["SciFact", "SIB200ClusteringS2S"], &data_dir(), None);
     let published = Published::load(&Published::default_path()).unwrap();
     let ndcg = published
-        .score(MODEL, "SciFact", &["test".to_string()], "default")
+        .score(
+            MODEL,
+            "SciFact",
+            &["test".to_string()],
+            &["default".to_string()],
+        )
         .expect("published SciFact score");
     assert_within("SciFact", "ndcg_at_10", &scores[0], ndcg, 0.01);
     let peer = peer_scores("SciFact");

@@ -74,15 +74,21 @@ impl Published {
         self.rows.iter().filter(move |r| r.model == model)
     }
 
-    /// Mean published main score of `model` on `task` over `splits` and `subset`.
-    pub fn score(&self, model: &str, task: &str, splits: &[String], subset: &str) -> Option<f64> {
+    /// Mean published main score of `model` on `task` over `splits` and `subsets`.
+    pub fn score(
+        &self,
+        model: &str,
+        task: &str,
+        splits: &[String],
+        subsets: &[String],
+    ) -> Option<f64> {
         let hits: Vec<f64> = self
             .rows
             .iter()
             .filter(|r| {
                 r.model == model
                     && r.task == task
-                    && r.hf_subset == subset
+                    && subsets.contains(&r.hf_subset)
                     && splits.contains(&r.split)
             })
             .map(|r| r.main_score)
@@ -103,12 +109,17 @@ mod tests {
                 "sentence-transformers/all-MiniLM-L6-v2",
                 "STSBenchmark",
                 &["test".into()],
-                "default",
+                &["default".into()],
             )
             .unwrap();
         assert!(sts > 0.5 && sts < 1.0);
         assert_eq!(
-            p.score("nobody/none", "STSBenchmark", &["test".into()], "default"),
+            p.score(
+                "nobody/none",
+                "STSBenchmark",
+                &["test".into()],
+                &["default".into()]
+            ),
             None
         );
     }

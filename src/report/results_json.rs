@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
-use crate::task::scores::Scores;
+use crate::task::scores::SubsetScores;
 use crate::task::TaskSpec;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -84,20 +84,16 @@ impl CompressionInfo {
 }
 
 impl TaskResult {
-    /// Builds the result of `task` from its per-split scores.
-    pub fn new(task: &TaskSpec, split_scores: Vec<(String, Scores)>, evaluation_time: f64) -> Self {
-        let scores = split_scores
-            .into_iter()
-            .map(|(split, s)| {
-                let mut entry = s.values;
-                entry.insert(
-                    "hf_subset".into(),
-                    Value::String(task.dataset.subset.clone()),
-                );
-                entry.insert("languages".into(), serde_json::json!(task.languages));
-                (split, vec![entry])
-            })
-            .collect();
+    /// Builds the result of `task` from its per-(split, subset) scores: one entry per subset
+    /// under each split, in evaluation order.
+    pub fn new(task: &TaskSpec, unit_scores: Vec<SubsetScores>, evaluation_time: f64) -> Self {
+        let mut scores: BTreeMap<String, Vec<BTreeMap<String, Value>>> = BTreeMap::new();
+        for u in unit_scores {
+            let mut entry = u.scores.values;
+            entry.insert("hf_subset".into(), Value::String(u.subset));
+            entry.insert("languages".into(), serde_json::json!(task.languages));
+            scores.entry(u.split).or_default().push(entry);
+        }
         Self {
             dataset_revision: task.dataset.revision.clone(),
             task_name: task.name.clone(),
@@ -196,7 +192,8 @@ impl TaskResult {
             .or_else(|| self.split_mismatch(task))
     }
 
-    /// Every evaluated split present, for the task's subset, with a defined main score.
+    /// Every evaluated split present, for each of the task's subsets, with a defined main
+    /// score.
     fn split_mismatch(&self, task: &TaskSpec) -> Option<String> {
         for split in &task.eval_splits {
             let entries = self
@@ -204,15 +201,16 @@ impl TaskResult {
                 .get(split)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let ok = entries.iter().any(|e| {
-                e.get("hf_subset").and_then(Value::as_str) == Some(task.dataset.subset.as_str())
-                    && defined_main(e)
-            });
-            if !ok {
-                return Some(format!(
-                    "it has no defined main score for split `{split}`, subset `{}`",
-                    task.dataset.subset
-                ));
+            for subset in task.subsets() {
+                let ok = entries.iter().any(|e| {
+                    e.get("hf_subset").and_then(Value::as_str) == Some(subset.as_str())
+                        && defined_main(e)
+                });
+                if !ok {
+                    return Some(format!(
+                        "it has no defined main score for split `{split}`, subset `{subset}`"
+                    ));
+                }
             }
         }
         None
@@ -295,6 +293,7 @@ pub fn experiment_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::scores::Scores;
 
     /// An STS task on `subset`, and scores whose main score is 0.5.
     fn sts_task_and_scores(subset: &str) -> (TaskSpec, Scores) {
@@ -308,11 +307,59 @@ mod tests {
         (task, s)
     }
 
+    fn unit(subset: &str, scores: Scores) -> SubsetScores {
+        SubsetScores {
+            split: "test".into(),
+            subset: subset.into(),
+            scores,
+        }
+    }
+
+    #[test]
+    fn every_subset_is_an_entry_and_the_task_score_is_their_mean() {
+        let task: TaskSpec = serde_saphyr::from_str(
+            "name: T\ntype: STS\ndataset: {path: a/b, revision: r1, subsets: [b, a]}\neval_splits: [test]\nmain_score: cosine_spearman\nparams: {min_score: 0, max_score: 5}\n",
+        )
+        .unwrap();
+        let scored = |v: f64| {
+            let mut s = Scores::default();
+            s.set("cosine_spearman", v);
+            s.main("cosine_spearman");
+            s
+        };
+        let r = TaskResult::new(
+            &task,
+            vec![unit("b", scored(0.25)), unit("a", scored(0.75))],
+            1.0,
+        )
+        .for_model("o/m", "main");
+        let subsets: Vec<&str> = r.scores["test"]
+            .iter()
+            .map(|e| e["hf_subset"].as_str().unwrap())
+            .collect();
+        assert_eq!(subsets, ["b", "a"], "entries in evaluation order");
+        assert_eq!(r.main_score(), Some(0.5));
+        let expected = Expected {
+            task: &task,
+            model_name: "o/m",
+            model_revision: "main",
+            cell: None,
+        };
+        assert_eq!(r.mismatch(&expected), None);
+        let partial =
+            TaskResult::new(&task, vec![unit("b", scored(0.25))], 1.0).for_model("o/m", "main");
+        let why = partial.mismatch(&expected).unwrap();
+        assert!(
+            why.contains("no defined main score for split `test`, subset `a`"),
+            "{why}"
+        );
+    }
+
     #[test]
     fn round_trips_with_subset_languages_and_null_for_nan() {
         let (task, mut s) = sts_task_and_scores("en-en");
         s.set("cosine_pearson", f64::NAN);
-        let r = TaskResult::new(&task, vec![("test".into(), s)], 1.5);
+        let r = TaskResult::new(&task, vec![unit("en-en", s)], 1.5);
         let dir = tempfile::tempdir().unwrap();
         let path = result_path(dir.path(), "org/model", "abc", "T");
         r.save(&path).unwrap();
@@ -343,7 +390,7 @@ mod tests {
     #[test]
     fn a_file_is_reusable_only_for_its_task_model_and_cell() {
         let (task, s) = sts_task_and_scores("default");
-        let mut r = TaskResult::new(&task, vec![("test".into(), s)], 1.0).for_model("o/m", "main");
+        let mut r = TaskResult::new(&task, vec![unit("default", s)], 1.0).for_model("o/m", "main");
         r.compression = Some(cell("dim64-int8", "train"));
         let want = cell("dim64-int8", "train");
         let expected = |cell| Expected {

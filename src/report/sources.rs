@@ -66,7 +66,7 @@ pub fn published(model: &str, registry: &Registry) -> Result<Vec<TaskScore>> {
         let Ok(spec) = registry.get(task) else {
             continue;
         };
-        let Some(score) = table.score(model, task, &spec.eval_splits, &spec.dataset.subset) else {
+        let Some(score) = table.score(model, task, &spec.eval_splits, &spec.subsets()) else {
             continue;
         };
         out.push(TaskScore {
@@ -176,6 +176,7 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
             "expected the layout <org>__<name>/<revision>/<Task>.json",
         )
     })?;
+    let subsets = spec.subsets();
     let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
     for (split, entries) in splits {
         if !spec.eval_splits.contains(split) {
@@ -186,7 +187,7 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
             .ok_or_else(|| missing(&format!("scores.{split}[]")))?;
         for entry in entries {
             let subset = entry.get("hf_subset").and_then(Value::as_str);
-            if subset.is_some_and(|s| s != spec.dataset.subset) {
+            if subset.is_some_and(|s| !subsets.iter().any(|t| t == s)) {
                 continue;
             }
             if entry.get("main_score").and_then(Value::as_f64).is_none() {
@@ -209,9 +210,9 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
         Error::invalid(
             file,
             format!(
-                "no scores for the split(s) {} and subset `{}` that {task} is evaluated on",
+                "no scores for the split(s) {} and subset(s) `{}` that {task} is evaluated on",
                 spec.eval_splits.join(", "),
-                spec.dataset.subset
+                subsets.join("`, `")
             ),
         )
     })?;

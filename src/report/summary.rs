@@ -116,7 +116,7 @@ impl Summary {
                     task_type: r.task_type,
                     ours: r.main_score.map(|v| v * 100.0),
                     published: published
-                        .score(&r.model, &r.task, &task.eval_splits, &task.dataset.subset)
+                        .score(&r.model, &r.task, &task.eval_splits, &task.subsets())
                         .map(|v| v * 100.0),
                     unavailable: r.unavailable.is_some(),
                 })

@@ -28,8 +28,12 @@ pub struct Subsample {
 /// The documents to embed: a `max_fraction_of_documents_to_embed` share or
 /// `max_document_to_embed` of them drawn without replacement (even when that is all of them:
 /// the draw still advances the generator the bootstraps use), else all of them in order.
-pub fn subsample(n_docs: usize, params: &ClusteringParams) -> Subsample {
-    let mut rng = PyRandom::new(SEED);
+///
+/// The draws come from `stream`, the task's generator: mteb keeps one per task object, so a
+/// task with several subsets continues in each the stream the previous one left (see
+/// [`skip_bootstraps`]).
+pub fn subsample(n_docs: usize, params: &ClusteringParams, stream: &mut PyRandom) -> Subsample {
+    let rng = stream;
     let wanted = match (
         params.max_fraction_of_documents_to_embed,
         params.max_document_to_embed,
@@ -43,7 +47,25 @@ pub fn subsample(n_docs: usize, params: &ClusteringParams) -> Subsample {
         Some(m) => rng.sample(n_docs, m.min(n_docs)),
         None => (0..n_docs).collect(),
     };
-    Subsample { indices, rng }
+    Subsample {
+        indices,
+        rng: rng.clone(),
+    }
+}
+
+/// mteb's task-level generator, before any draw.
+pub fn task_stream() -> PyRandom {
+    PyRandom::new(SEED)
+}
+
+/// Advances `stream` past the bootstrap draws [`evaluate`] makes from a [`Subsample`] cut from
+/// it: one `random()` per pick, `max_documents_per_cluster` picks per set, `n_bootstrap` sets
+/// per label level. The count does not depend on the embeddings, so the next subset's draws are
+/// known before this one is scored.
+pub fn skip_bootstraps(stream: &mut PyRandom, levels: usize, params: &ClusteringParams) {
+    for _ in 0..levels * params.n_bootstrap * params.max_documents_per_cluster {
+        stream.random();
+    }
 }
 
 /// Scores of the fast protocol on the embedded documents (`labels[i]` belongs to row i of
@@ -194,15 +216,21 @@ mod tests {
 
     #[test]
     fn subsample_follows_python_random() {
-        let s = subsample(100, &params(Some(0.04)));
+        let s = subsample(100, &params(Some(0.04)), &mut task_stream());
         let mut py = PyRandom::new(42);
         assert_eq!(s.indices, py.sample(100, 4));
-        assert_eq!(subsample(5, &params(None)).indices, [0, 1, 2, 3, 4]);
+        assert_eq!(
+            subsample(5, &params(None), &mut task_stream()).indices,
+            [0, 1, 2, 3, 4]
+        );
         // A cap at the split size still draws (a permutation), as MTEB's SIB200 does.
         let mut capped = params(None);
         capped.max_document_to_embed = Some(10);
         let mut py = PyRandom::new(42);
-        assert_eq!(subsample(6, &capped).indices, py.sample(6, 6));
+        assert_eq!(
+            subsample(6, &capped, &mut task_stream()).indices,
+            py.sample(6, 6)
+        );
     }
 
     #[test]
@@ -213,7 +241,7 @@ mod tests {
         let chain = &load("python_random.json")["clustering_chain_sib200"];
         let mut p = params(None);
         p.max_document_to_embed = Some(1004);
-        let mut sample = subsample(1004, &p);
+        let mut sample = subsample(1004, &p, &mut task_stream());
         assert_chain_sample(&sample.indices, chain);
         for summary in chain["bootstraps"].as_array().unwrap() {
             assert_summary(&sample.rng.choices(1004, 16_384), summary);
@@ -223,7 +251,7 @@ mod tests {
     #[test]
     fn separated_groups_score_one_per_bootstrap() {
         let (labels, emb) = two_groups(40);
-        let s = subsample(40, &params(None));
+        let s = subsample(40, &params(None), &mut task_stream());
         let scores = evaluate("T", &labels, &emb, s, &params(None)).unwrap();
         assert_eq!(scores.main_score(), Some(1.0));
         assert_eq!(
@@ -244,9 +272,15 @@ mod tests {
         assert_eq!(level_labels(&labels, 1), ["AI", "-1"]);
         let (_, emb) = two_groups(4);
         let same = vec![vec!["x".to_string()]; 4];
-        let err = evaluate("T", &same, &emb, subsample(4, &params(None)), &params(None))
-            .unwrap_err()
-            .to_string();
+        let err = evaluate(
+            "T",
+            &same,
+            &emb,
+            subsample(4, &params(None), &mut task_stream()),
+            &params(None),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("at least 2 distinct labels, found 1"), "{err}");
     }
 

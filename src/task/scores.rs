@@ -34,6 +34,14 @@ impl Scores {
     }
 }
 
+/// The scores of one (split, subset) evaluation of a task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubsetScores {
+    pub split: String,
+    pub subset: String,
+    pub scores: Scores,
+}
+
 /// NaN (e.g. a correlation with a constant input) has no JSON number; MTEB writes null.
 fn json_number(v: f64) -> Value {
     serde_json::Number::from_f64(v)
