@@ -11,13 +11,15 @@ use crate::data::DataOrigin;
 use crate::error::{Error, Result};
 use crate::hub::{check_repo_id, check_revision};
 use crate::report::results_json::model_dir_name;
+use crate::task::TaskRef;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     pub models: Vec<ModelEntry>,
-    /// Task names or task types (e.g. `STS`).
-    pub tasks: Vec<String>,
+    /// Task names or task types (e.g. `STS`), or `{name, subsets}` to evaluate some of a
+    /// task's subsets.
+    pub tasks: Vec<TaskRef>,
     #[serde(default = "default_batch")]
     pub batch_size: usize,
     #[serde(default)]

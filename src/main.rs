@@ -315,10 +315,10 @@ fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
     println!("{:<42} {:<20} {:<16} dataset", "task", "type", "main score");
     for t in &tasks {
         let subsets = t.subsets();
-        let subset = if subsets == ["default"] {
-            String::new()
-        } else {
-            format!(" ({})", subsets.join(", "))
+        let subset = match subsets.len() {
+            _ if subsets == ["default"] => String::new(),
+            1..=4 => format!(" ({})", subsets.join(", ")),
+            n => format!(" ({n} subsets)"),
         };
         println!(
             "{:<42} {:<20} {:<16} {}{subset}",

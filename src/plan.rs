@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::hub::ResolveOptions;
 use crate::model_encoders::ModelEncoders;
 use crate::shard::Shard;
-use crate::task::{clustering, Registry, TaskSpec};
+use crate::task::{clustering, Registry};
 use crate::task_inputs::{units, SplitInputs};
 use crate::text_stats::TextStats;
 
@@ -175,7 +175,7 @@ pub fn walk(
     inputs: &PlanInputs,
     visit: &mut dyn FnMut(Call) -> Result<()>,
 ) -> Result<Vec<(String, String, String)>> {
-    let tasks = select_tasks(inputs.registry, &config.tasks)?;
+    let tasks = inputs.registry.resolve(&config.tasks)?;
     let data = data_source(config, inputs.offline);
     let mut no_data = Vec::new();
     for (m, entry) in config.models.iter().enumerate() {
@@ -227,19 +227,6 @@ pub fn data_source(config: &RunConfig, offline: bool) -> DataSource {
             .unwrap_or_else(local::default_data_dir),
         hub: ResolveOptions::from_env(offline),
     }
-}
-
-/// The tasks a configuration names (task names or types), each once, in order.
-pub fn select_tasks<'a>(registry: &'a Registry, names: &[String]) -> Result<Vec<&'a TaskSpec>> {
-    let mut out: Vec<&TaskSpec> = Vec::new();
-    for name in names {
-        for t in registry.select(name)? {
-            if !out.iter().any(|o| o.name == t.name) {
-                out.push(t);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The non-blank lines of a calibration file.

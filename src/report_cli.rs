@@ -85,12 +85,13 @@ pub struct CompareArgs {
 
 pub fn report(args: &ReportArgs) -> Result<ExitCode> {
     let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
-    let registry = Registry::load(&tasks_dir)?;
+    let benchmark = find_benchmark(&args.benchmark, &tasks_dir)?;
+    let registry = benchmark_registry(&tasks_dir, benchmark.as_ref())?;
     if let Some(out) = &args.output {
         leafbench::output::check_writable(out)?;
     }
     let scores = sources::load(&args.inputs, &registry, args.allow_mixed_revisions)?;
-    let tasks = benchmark_tasks(&args.benchmark, &tasks_dir, &registry, &scores)?;
+    let tasks = benchmark_tasks(benchmark.as_ref(), &registry, &scores)?;
     let published = match args.reference {
         Some(Reference::Published) => Some(published_scores(&registry, &scores)?),
         None => None,
@@ -109,15 +110,35 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The benchmark named by `--benchmark`, if any.
+fn find_benchmark(name: &Option<String>, tasks_dir: &std::path::Path) -> Result<Option<Benchmark>> {
+    Ok(match name {
+        Some(n) => Some(Benchmark::find(&Benchmark::dir(tasks_dir), n)?),
+        None => None,
+    })
+}
+
+/// The task definitions, with the tasks of `benchmark` narrowed to the subsets it evaluates, so
+/// a task's score is the mean over those subsets only.
+fn benchmark_registry(
+    tasks_dir: &std::path::Path,
+    benchmark: Option<&Benchmark>,
+) -> Result<Registry> {
+    let registry = Registry::load(tasks_dir)?;
+    Ok(match benchmark {
+        Some(b) => registry.narrowed(&b.tasks)?,
+        None => registry,
+    })
+}
+
 /// The benchmark's tasks with their types, or every task the scores cover, sorted by name.
 fn benchmark_tasks(
-    name: &Option<String>,
-    tasks_dir: &std::path::Path,
+    benchmark: Option<&Benchmark>,
     registry: &Registry,
     scores: &[TaskScore],
 ) -> Result<Vec<(String, String)>> {
-    let names: Vec<String> = match name {
-        Some(n) => Benchmark::find(&Benchmark::dir(tasks_dir), n)?.tasks,
+    let names: Vec<String> = match benchmark {
+        Some(b) => b.task_names(),
         None => {
             let mut t: Vec<String> = scores.iter().map(|s| s.task.clone()).collect();
             t.sort();
@@ -176,10 +197,11 @@ pub struct PlotArgs {
 
 pub fn plot(args: &PlotArgs) -> Result<ExitCode> {
     let tasks_dir = args.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
-    let registry = Registry::load(&tasks_dir)?;
+    let benchmark = find_benchmark(&args.benchmark, &tasks_dir)?;
+    let registry = benchmark_registry(&tasks_dir, benchmark.as_ref())?;
     let mut scores = sources::load(&args.inputs, &registry, args.allow_mixed_revisions)?;
-    if let Some(name) = &args.benchmark {
-        let keep = Benchmark::find(&Benchmark::dir(&tasks_dir), name)?.tasks;
+    if let Some(b) = &benchmark {
+        let keep = b.task_names();
         scores.retain(|s| keep.contains(&s.task));
     }
     let charts = leafbench::report::plots::charts(&scores);

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::evaluate_task;
 use crate::model_encoders::ModelEncoders;
 use crate::output::{ensure_inside, sweep_partials};
-use crate::plan::{calibration_texts, data_source, select_tasks};
+use crate::plan::{calibration_texts, data_source};
 use crate::report::results_json::{
     experiment_path, model_dir_name, result_path, CompressionInfo, Expected, TaskResult,
 };
@@ -42,7 +42,7 @@ pub struct RunReport {
 }
 
 pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<RunReport> {
-    let tasks = select_tasks(registry, &config.tasks)?;
+    let tasks = registry.resolve(&config.tasks)?;
     let data = data_source(config, opts.offline);
     let encode_opts = EncodeOptions {
         batch_size: config.batch_size,
@@ -150,7 +150,7 @@ struct Cell {
 impl ModelRun<'_> {
     fn run_tasks(
         &mut self,
-        tasks: &[&TaskSpec],
+        tasks: &[TaskSpec],
         data: &DataSource,
         encode_opts: &EncodeOptions,
         cache: Option<&EmbeddingStore>,

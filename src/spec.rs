@@ -21,13 +21,22 @@ pub struct TaskSpec {
     pub eval_splits: Vec<String>,
     pub main_score: String,
     #[serde(default = "default_languages")]
-    pub languages: Vec<String>,
+    pub languages: Languages,
     #[serde(flatten)]
     pub kind: TaskKind,
 }
 
-fn default_languages() -> Vec<String> {
-    vec!["eng-Latn".into()]
+fn default_languages() -> Languages {
+    Languages::All(vec!["eng-Latn".into()])
+}
+
+/// The languages of a task's texts, as mteb's `eval_langs` gives them: one list for the task, or
+/// one per subset (a map from subset to its list).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Languages {
+    All(Vec<String>),
+    PerSubset(BTreeMap<String, Vec<String>>),
 }
 
 /// Where the data lives on the hub, pinned to the revision the published scores used.
@@ -254,6 +263,35 @@ impl TaskSpec {
         }
     }
 
+    /// The languages of `subset`'s texts.
+    pub fn languages_of(&self, subset: &str) -> Vec<String> {
+        match &self.languages {
+            Languages::All(l) => l.clone(),
+            Languages::PerSubset(m) => m.get(subset).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The task evaluated on `wanted` only, kept in the task's order; an unknown subset is an
+    /// error naming the task's subsets.
+    pub fn with_subsets(&self, wanted: &[String]) -> std::result::Result<TaskSpec, String> {
+        let all = self.subsets();
+        if let Some(unknown) = wanted.iter().find(|w| !all.contains(w)) {
+            return Err(format!(
+                "task `{}` has no subset `{unknown}`; its subsets are {}",
+                self.name,
+                all.join(", ")
+            ));
+        }
+        if wanted.is_empty() {
+            return Err(format!("task `{}`: `subsets` selects none", self.name));
+        }
+        let mut narrowed = self.clone();
+        let kept: Vec<String> = all.into_iter().filter(|s| wanted.contains(s)).collect();
+        narrowed.dataset.subset = kept[0].clone();
+        narrowed.dataset.subsets = if kept.len() > 1 { kept } else { Vec::new() };
+        Ok(narrowed)
+    }
+
     /// The task restricted to one of its subsets: what loading that subset's data reads.
     pub fn for_subset(&self, subset: &str) -> TaskSpec {
         let mut view = self.clone();
@@ -290,6 +328,25 @@ impl TaskSpec {
                 path,
                 format!("subset `{}` is listed twice in `subsets`", dup.1),
             ));
+        }
+        if let Languages::PerSubset(m) = &self.languages {
+            let subsets = if d.subsets.is_empty() {
+                vec![d.subset.clone()]
+            } else {
+                d.subsets.clone()
+            };
+            if let Some(s) = subsets.iter().find(|s| !m.contains_key(*s)) {
+                return Err(Error::invalid(
+                    path,
+                    format!("`languages` has no entry for subset `{s}`"),
+                ));
+            }
+            if let Some(k) = m.keys().find(|k| !subsets.contains(k)) {
+                return Err(Error::invalid(
+                    path,
+                    format!("`languages` names `{k}`, which is not a subset"),
+                ));
+            }
         }
         if self.eval_splits.is_empty() {
             return Err(Error::invalid(

@@ -6,18 +6,29 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use leafbench::task::TaskRef;
+
 fn shared_data() -> PathBuf {
     std::env::var_os("LEAFBENCH_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
 }
 
-fn benchmark_tasks() -> Vec<String> {
+fn benchmark_tasks() -> Vec<TaskRef> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mteb-eng-v2.yaml");
     leafbench::config::RunConfig::load(&path).unwrap().tasks
 }
 
-fn run(work: &Path, tasks: &[String]) -> std::process::Output {
+/// A task reference as a run config writes it.
+fn yaml(task: &TaskRef) -> String {
+    match task.subsets() {
+        None => task.name().to_string(),
+        Some(s) => format!("{{name: {}, subsets: [{}]}}", task.name(), s.join(", ")),
+    }
+}
+
+fn run(work: &Path, tasks: &[TaskRef]) -> std::process::Output {
+    let tasks: Vec<String> = tasks.iter().map(yaml).collect();
     let config = format!(
         "models:\n  - name: me/tiny\n    path: {}\ntasks: [{}]\ndata_dir: {}\noutput_dir: results\n",
         common::fixture_model("leaf_mt").display(),
@@ -57,14 +68,13 @@ fn tasks_without_data_are_reported_and_mean_needs_all_of_them() {
     );
     let stdout = common::stdout(&out);
     assert!(row_of(&stdout, "ArguAna").contains("no data"), "{stdout}");
-    let ran: Vec<String> = tasks
+    let ran: Vec<TaskRef> = tasks
         .iter()
-        .filter(|t| !row_of(&stdout, t).contains("no data"))
+        .filter(|t| !row_of(&stdout, t.name()).contains("no data"))
         .cloned()
         .collect();
-    assert!(
-        ran.contains(&"STSBenchmark".to_string()) && ran.contains(&"TwitterURLCorpus".to_string())
-    );
+    let names: Vec<&str> = ran.iter().map(TaskRef::name).collect();
+    assert!(names.contains(&"STSBenchmark") && names.contains(&"TwitterURLCorpus"));
     assert!(
         stdout.contains(&format!("{} of 41 tasks ran; no Mean(Task)", ran.len())),
         "{stdout}"
@@ -75,7 +85,7 @@ fn tasks_without_data_are_reported_and_mean_needs_all_of_them() {
     let work = tempfile::tempdir().unwrap();
     let out = run(work.path(), &ran);
     let stdout = common::stdout(&out);
-    let scores: Vec<f64> = ran
+    let scores: Vec<f64> = names
         .iter()
         .map(|t| {
             let path = work.path().join(format!("results/me__tiny/main/{t}.json"));

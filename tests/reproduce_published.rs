@@ -54,7 +54,10 @@ fn peer_score(task: &str, metric: &str) -> f64 {
 }
 
 fn write_config(dir: &Path) -> PathBuf {
-    let tasks: Vec<String> = EXPECTED.iter().map(|(t, _)| format!("  - {t}")).collect();
+    let tasks: Vec<String> = EXPECTED
+        .iter()
+        .map(|(t, _)| format!("  - {{name: {t}, subsets: [{}]}}", subset(t)))
+        .collect();
     let config = format!(
         "models:\n  - name: {MODEL}\n    revision: {REVISION}\n    path: {}\ntasks:\n{}\ndata_dir: {}\noutput_dir: {}\n",
         common::minilm_dir().display(),

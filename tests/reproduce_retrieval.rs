@@ -41,13 +41,18 @@ fn peer_scores(task: &str) -> Vec<(String, f64)> {
 }
 
 /// Runs `tasks` and returns each task's test-split scores.
-fn run(tasks: &[&str], data: &Path, tasks_dir: Option<&Path>) -> Vec<Value> {
+/// Runs `tasks` (name, subset held here) and returns each one's test scores.
+fn run(tasks: &[(&str, &str)], data: &Path, tasks_dir: Option<&Path>) -> Vec<Value> {
     let work = tempfile::tempdir().unwrap();
     let out_dir = work.path().join("results");
     let config = format!(
         "models:\n  - name: {MODEL}\n    revision: {REVISION}\n    path: {}\ntasks: [{}]\ndata_dir: {}\noutput_dir: {}\n",
         common::minilm_dir().display(),
-        tasks.join(", "),
+        tasks
+            .iter()
+            .map(|(t, s)| format!("{{name: {t}, subsets: [{s}]}}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         data.display(),
         out_dir.display()
     );
@@ -65,7 +70,7 @@ fn run(tasks: &[&str], data: &Path, tasks_dir: Option<&Path>) -> Vec<Value> {
     );
     tasks
         .iter()
-        .map(|t| {
+        .map(|(t, _)| {
             let result = TaskResult::load(&result_path(&out_dir, MODEL, REVISION, t)).unwrap();
             serde_json::to_value(&result).unwrap()["scores"]["test"][0].clone()
         })
@@ -85,7 +90,11 @@ fn assert_within(task: &str, metric: &str, ours: &Value, expected: f64, toleranc
 
 #[test]
 fn scifact_retrieval_and_sib200_clustering_match_the_published_and_peer_scores() {
-    let scores = run(&["SciFact", "SIB200ClusteringS2S"], &data_dir(), None);
+    let scores = run(
+        &[("SciFact", "default"), ("SIB200ClusteringS2S", "eng_Latn")],
+        &data_dir(),
+        None,
+    );
     let published = Published::load(&Published::default_path()).unwrap();
     let ndcg = published
         .score(
@@ -138,7 +147,7 @@ fn scifact_reranking_matches_the_peer() {
         "the rebuilt reranking task differs from the one the peer scored"
     );
     let scores = run(
-        &["SciFactReranking"],
+        &[("SciFactReranking", "default")],
         data.path(),
         Some(&fixtures.join("tasks")),
     );

@@ -90,8 +90,11 @@ impl TaskResult {
         let mut scores: BTreeMap<String, Vec<BTreeMap<String, Value>>> = BTreeMap::new();
         for u in unit_scores {
             let mut entry = u.scores.values;
+            entry.insert(
+                "languages".into(),
+                serde_json::json!(task.languages_of(&u.subset)),
+            );
             entry.insert("hf_subset".into(), Value::String(u.subset));
-            entry.insert("languages".into(), serde_json::json!(task.languages));
             scores.entry(u.split).or_default().push(entry);
         }
         Self {

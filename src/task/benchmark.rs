@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::task::TaskRef;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Benchmark {
     pub name: String,
-    pub tasks: Vec<String>,
+    /// Task names, or `{name, subsets}` where the benchmark evaluates some of a task's subsets.
+    pub tasks: Vec<TaskRef>,
 }
 
 impl Benchmark {
@@ -38,6 +40,11 @@ impl Benchmark {
             .collect()
     }
 
+    /// The names of the benchmark's tasks, in order.
+    pub fn task_names(&self) -> Vec<String> {
+        self.tasks.iter().map(|t| t.name().to_string()).collect()
+    }
+
     /// The benchmark called `name`; a miss lists the known names.
     pub fn find(dir: &Path, name: &str) -> Result<Benchmark> {
         let all = Self::load_all(dir)?;
@@ -61,9 +68,7 @@ mod tests {
         let b = Benchmark::find(&Benchmark::dir(&tasks), "MTEB(eng, v2)").unwrap();
         assert_eq!(b.tasks.len(), 41);
         let registry = crate::task::Registry::load(&tasks).unwrap();
-        for t in &b.tasks {
-            registry.get(t).unwrap();
-        }
+        assert_eq!(registry.resolve(&b.tasks).unwrap().len(), 41);
         let err = Benchmark::find(&Benchmark::dir(&tasks), "MTEB(fra)")
             .unwrap_err()
             .to_string();

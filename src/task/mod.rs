@@ -11,9 +11,11 @@ pub mod retrieval;
 pub mod scores;
 pub mod sts;
 pub mod summarization;
+pub mod task_ref;
 
 /// Task definitions live in [`crate::spec`], which data loading needs too; re-exported for the
 /// evaluators' paths.
 pub use crate::spec;
 pub use registry::Registry;
 pub use spec::{TaskKind, TaskSpec};
+pub use task_ref::TaskRef;

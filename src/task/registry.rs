@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::spec::{TaskSpec, TASK_TYPES};
+use super::task_ref::TaskRef;
 use crate::error::{Error, Result};
 
 pub struct Registry {
@@ -107,6 +108,50 @@ impl Registry {
         }
         self.get(name_or_type).map(|t| vec![t])
     }
+
+    /// The tasks `refs` name, in order, each once (the first mention wins), narrowed to the
+    /// subsets a reference selects.
+    pub fn resolve(&self, refs: &[TaskRef]) -> Result<Vec<TaskSpec>> {
+        let mut out: Vec<TaskSpec> = Vec::new();
+        for r in refs {
+            let picked: Vec<TaskSpec> = match r.subsets() {
+                None => self.select(r.name())?.into_iter().cloned().collect(),
+                Some(wanted) => {
+                    let task = self.get(r.name())?;
+                    vec![task
+                        .with_subsets(wanted)
+                        .map_err(|e| Error::invalid(&self.dir, e))?]
+                }
+            };
+            for t in picked {
+                if !out.iter().any(|o| o.name == t.name) {
+                    out.push(t);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// This registry with the tasks `refs` select narrowed to their subsets (a benchmark's
+    /// view of the tasks); the other tasks are unchanged.
+    pub fn narrowed(&self, refs: &[TaskRef]) -> Result<Registry> {
+        let selected = self.resolve(refs)?;
+        let tasks = self
+            .tasks
+            .iter()
+            .map(|t| {
+                selected
+                    .iter()
+                    .find(|s| s.name == t.name)
+                    .unwrap_or(t)
+                    .clone()
+            })
+            .collect();
+        Ok(Registry {
+            dir: self.dir.clone(),
+            tasks,
+        })
+    }
 }
 
 fn suggestion(close: &[&str]) -> String {
@@ -114,5 +159,45 @@ fn suggestion(close: &[&str]) -> String {
         String::new()
     } else {
         format!(" (did you mean {}?)", close.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Registry {
+        Registry::load(&Registry::default_dir()).unwrap()
+    }
+
+    #[test]
+    fn a_selection_narrows_a_task_to_its_subsets_in_mteb_order() {
+        let registry = shipped();
+        let refs: Vec<TaskRef> = serde_saphyr::from_str(
+            "- {name: STS17, subsets: [es-es, en-en]}\n- STS17\n- STSBenchmark\n",
+        )
+        .unwrap();
+        let tasks = registry.resolve(&refs).unwrap();
+        let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["STS17", "STSBenchmark"], "first mention wins");
+        assert_eq!(tasks[0].subsets(), ["en-en", "es-es"]);
+        assert_eq!(tasks[0].languages_of("es-es"), ["spa-Latn"]);
+        let narrowed = registry.narrowed(&refs).unwrap();
+        assert_eq!(narrowed.get("STS17").unwrap().subsets(), ["en-en", "es-es"]);
+        assert_eq!(narrowed.get("STS22.v2").unwrap().subsets().len(), 18);
+    }
+
+    #[test]
+    fn an_unknown_subset_is_named_with_the_task_s_subsets() {
+        let refs: Vec<TaskRef> =
+            serde_saphyr::from_str("- {name: ClusTREC-Covid, subsets: [abstract]}\n").unwrap();
+        let err = match shipped().resolve(&refs) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("an unknown subset was accepted"),
+        };
+        assert!(
+            err.contains("no subset `abstract`; its subsets are title and abstract, title"),
+            "{err}"
+        );
     }
 }
