@@ -33,7 +33,10 @@ fn default_languages() -> Languages {
 /// The languages of a task's texts, as mteb's `eval_langs` gives them: one list for the task, or
 /// one per subset (a map from subset to its list).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a list of language codes, or a map from each subset to its list"
+)]
 pub enum Languages {
     All(Vec<String>),
     PerSubset(BTreeMap<String, Vec<String>>),
@@ -413,6 +416,14 @@ mod tests {
             (
                 "{path: a, revision: b, subsets: [z, a, z]}",
                 "subset `z` is listed twice",
+            ),
+            (
+                "{path: a, revision: b, subsets: [z, a]}\nlanguages:\n  z: [eng-Latn]",
+                "`languages` has no entry for subset `a`",
+            ),
+            (
+                "{path: a, revision: b, subsets: [z, a]}\nlanguages:\n  z: [eng-Latn]\n  a: [deu-Latn]\n  q: [fra-Latn]",
+                "`languages` names `q`, which is not a subset",
             ),
         ] {
             std::fs::write(&path, format!("{head}dataset: {dataset}\n")).unwrap();
