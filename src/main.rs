@@ -94,7 +94,9 @@ enum Command {
     )]
     Plot(report_cli::PlotArgs),
     /// List the task definitions, optionally of one type.
-    #[command(after_help = "Example:\n  leafbench tasks --type STS")]
+    #[command(
+        after_help = "Examples:\n  leafbench tasks --type STS\n  leafbench tasks --json > tasks.json"
+    )]
     Tasks {
         /// Only tasks of this type (STS, Classification, PairClassification, Summarization,
         /// Clustering, Reranking, Retrieval).
@@ -103,6 +105,9 @@ enum Command {
         /// Folder of task YAML files (default: ./tasks, or LEAFBENCH_TASKS_DIR).
         #[arg(long)]
         tasks_dir: Option<PathBuf>,
+        /// Print every definition as leafbench reads it, defaults filled in, as a JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Resolve a model (local folder, HF cache, or download) and print its folder.
     #[command(
@@ -303,7 +308,7 @@ fn parity_check(
     })
 }
 
-fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
+fn list_tasks(task_type: Option<&str>, dir: Option<&Path>, json: bool) -> Result<ExitCode> {
     let dir = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(Registry::default_dir);
@@ -312,6 +317,10 @@ fn list_tasks(task_type: Option<&str>, dir: Option<&Path>) -> Result<ExitCode> {
         Some(t) => registry.of_type(t)?,
         None => registry.all().iter().collect(),
     };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tasks)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("{:<42} {:<20} {:<16} dataset", "task", "type", "main score");
     for t in &tasks {
         let subsets = t.subsets();
@@ -409,7 +418,8 @@ fn main() -> ExitCode {
         Command::Tasks {
             task_type,
             tasks_dir,
-        } => list_tasks(task_type.as_deref(), tasks_dir.as_deref()),
+            json,
+        } => list_tasks(task_type.as_deref(), tasks_dir.as_deref(), *json),
         Command::BenchEncode {
             model,
             input,

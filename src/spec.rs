@@ -60,6 +60,11 @@ pub struct DatasetRef {
     /// a `lang` column, instead of one config per subset.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fast_loading: bool,
+    /// Hub splits that MTEB concatenates, in this order, into the evaluated split (its
+    /// `dataset_transform`; SIB200ClusteringS2S clusters train, validation and test together).
+    /// The local mirror holds the concatenation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concat_splits: Vec<String>,
     /// Columns renamed after loading from the hub (old name → MTEB's name), as the task's
     /// MTEB `dataset_transform` does. The local mirror already uses MTEB's names.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -274,25 +279,47 @@ impl TaskSpec {
         }
     }
 
-    /// The task evaluated on `wanted` only, kept in the task's order; an unknown subset is an
-    /// error naming the task's subsets.
-    pub fn with_subsets(&self, wanted: &[String]) -> std::result::Result<TaskSpec, String> {
-        let all = self.subsets();
+    /// The task evaluated on the `subsets` and `splits` given (each `None`: all of the task's),
+    /// kept in the task's order; a subset or split the task does not have is an error naming
+    /// the ones it has.
+    pub fn with_selection(
+        &self,
+        subsets: Option<&[String]>,
+        splits: Option<&[String]>,
+    ) -> std::result::Result<TaskSpec, String> {
+        let mut narrowed = self.clone();
+        if let Some(wanted) = subsets {
+            let kept = self.pick("subset", &self.subsets(), wanted)?;
+            narrowed.dataset.subset = kept[0].clone();
+            narrowed.dataset.subsets = if kept.len() > 1 { kept } else { Vec::new() };
+        }
+        if let Some(wanted) = splits {
+            narrowed.eval_splits = self.pick("evaluation split", &self.eval_splits, wanted)?;
+        }
+        Ok(narrowed)
+    }
+
+    /// The entries of `all` that `wanted` names, in `all`'s order.
+    fn pick(
+        &self,
+        what: &str,
+        all: &[String],
+        wanted: &[String],
+    ) -> std::result::Result<Vec<String>, String> {
         if let Some(unknown) = wanted.iter().find(|w| !all.contains(w)) {
             return Err(format!(
-                "task `{}` has no subset `{unknown}`; its subsets are {}",
+                "task `{}` has no {what} `{unknown}`; it has {}",
                 self.name,
                 all.join(", ")
             ));
         }
         if wanted.is_empty() {
-            return Err(format!("task `{}`: `subsets` selects none", self.name));
+            return Err(format!(
+                "task `{}`: the selection names no {what}",
+                self.name
+            ));
         }
-        let mut narrowed = self.clone();
-        let kept: Vec<String> = all.into_iter().filter(|s| wanted.contains(s)).collect();
-        narrowed.dataset.subset = kept[0].clone();
-        narrowed.dataset.subsets = if kept.len() > 1 { kept } else { Vec::new() };
-        Ok(narrowed)
+        Ok(all.iter().filter(|s| wanted.contains(s)).cloned().collect())
     }
 
     /// The task restricted to one of its subsets: what loading that subset's data reads.

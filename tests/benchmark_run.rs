@@ -21,10 +21,14 @@ fn benchmark_tasks() -> Vec<TaskRef> {
 
 /// A task reference as a run config writes it.
 fn yaml(task: &TaskRef) -> String {
-    match task.subsets() {
-        None => task.name().to_string(),
-        Some(s) => format!("{{name: {}, subsets: [{}]}}", task.name(), s.join(", ")),
+    let mut parts = vec![format!("name: {}", task.name())];
+    if let Some(s) = task.subsets() {
+        parts.push(format!("subsets: [{}]", s.join(", ")));
     }
+    if let Some(s) = task.eval_splits() {
+        parts.push(format!("eval_splits: [{}]", s.join(", ")));
+    }
+    format!("{{{}}}", parts.join(", "))
 }
 
 fn run(work: &Path, tasks: &[TaskRef]) -> std::process::Output {

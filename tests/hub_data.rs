@@ -1,7 +1,7 @@
-//! Task data read from the Hugging Face cache: the test rewrites five tasks of `../shared/data`
+//! Task data read from the Hugging Face cache: the test rewrites six tasks of `../shared/data`
 //! into their hub repos' layouts and formats (Parquet with and without a dataset card,
 //! gzipped JSON, a fast-loading config with a `lang` column, MTEB's original column names, a
-//! BEIR repo with `corpus`, `queries` and qrels configs)
+//! BEIR repo with `corpus`, `queries` and qrels configs, splits concatenated into the evaluated one)
 //! inside a cache at the tasks' pinned revisions, then checks that `leafbench run` from that
 //! cache gives exactly the scores it gives from the local mirror.
 
@@ -17,10 +17,13 @@ use serde_json::Value;
 
 use common::fake_hub::{FakeHub, FakeRepo};
 
-const TASKS: [&str; 5] = [
+const TASKS: [&str; 6] = [
     "STS17",
     "TwitterURLCorpus",
     "SIB200Classification",
+    // The same repo as SIB200Classification: its train, validation and test are clustered as
+    // one split (`concat_splits`), which the mirror holds already concatenated.
+    "SIB200ClusteringS2S",
     "SummEvalSummarization.v2",
     "SciFact",
 ];
@@ -273,8 +276,11 @@ fn config(work: &Path, source: &str, tasks: &[&str]) -> PathBuf {
 }
 
 /// The one subset the mirror holds of its multi-subset tasks.
-const MIRROR_SUBSETS: [(&str, &str); 2] =
-    [("STS17", "en-en"), ("SIB200Classification", "eng_Latn")];
+const MIRROR_SUBSETS: [(&str, &str); 3] = [
+    ("STS17", "en-en"),
+    ("SIB200Classification", "eng_Latn"),
+    ("SIB200ClusteringS2S", "eng_Latn"),
+];
 
 /// `task` as a run config names it: with the subset the mirror holds, where it has several.
 fn task_entry(task: &str) -> String {

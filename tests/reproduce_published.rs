@@ -56,7 +56,12 @@ fn peer_score(task: &str, metric: &str) -> f64 {
 fn write_config(dir: &Path) -> PathBuf {
     let tasks: Vec<String> = EXPECTED
         .iter()
-        .map(|(t, _)| format!("  - {{name: {t}, subsets: [{}]}}", subset(t)))
+        .map(|(t, _)| {
+            format!(
+                "  - {{name: {t}, subsets: [{}], eval_splits: [test]}}",
+                subset(t)
+            )
+        })
         .collect();
     let config = format!(
         "models:\n  - name: {MODEL}\n    revision: {REVISION}\n    path: {}\ntasks:\n{}\ndata_dir: {}\noutput_dir: {}\n",
@@ -132,16 +137,12 @@ fn subset(task: &str) -> &'static str {
 
 /// Every result file loads in Python mteb, when the peer environment is installed.
 fn results_load_in_mteb(results: &Path) {
-    let venv = std::env::var_os("PEER_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/peer-venv")
-        });
-    let python = venv.join("bin/python");
-    if !python.is_file() {
-        eprintln!("skipped: loading results in mteb needs the peer venv ({}); run ../shared/peer/setup.sh", python.display());
+    let Some(python) = common::peer_python() else {
+        eprintln!(
+            "skipped: loading results in mteb needs the peer venv; run ../shared/peer/setup.sh"
+        );
         return;
-    }
+    };
     let script = "import sys, pathlib, mteb\nfor p in sorted(pathlib.Path(sys.argv[1]).rglob('*.json')):\n    r = mteb.TaskResult.from_disk(p)\n    print(r.task_name, r.get_score())\n";
     let out = std::process::Command::new(&python)
         .args(["-c", script, results.to_str().unwrap()])

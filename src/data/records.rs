@@ -68,6 +68,16 @@ impl SplitRecords {
         self.records.len()
     }
 
+    /// `other`'s records after these, each still naming its own file.
+    pub fn append(&mut self, other: SplitRecords) {
+        let offset = self.files.len();
+        self.files.extend(other.files);
+        self.records.extend(other.records.into_iter().map(|mut r| {
+            r.file += offset;
+            r
+        }));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }

@@ -45,8 +45,14 @@ impl DataSource {
         if self.reads_locally(task) {
             let path = local::split_file(&self.data_dir, task, split)?;
             read_files(vec![path])
-        } else {
+        } else if task.dataset.concat_splits.is_empty() {
             load_hub_split(task, split, &self.hub)
+        } else {
+            let mut all = SplitRecords::default();
+            for part in &task.dataset.concat_splits {
+                all.append(load_hub_split(task, part, &self.hub)?);
+            }
+            Ok(all)
         }
     }
 

@@ -114,12 +114,12 @@ impl Registry {
     pub fn resolve(&self, refs: &[TaskRef]) -> Result<Vec<TaskSpec>> {
         let mut out: Vec<TaskSpec> = Vec::new();
         for r in refs {
-            let picked: Vec<TaskSpec> = match r.subsets() {
-                None => self.select(r.name())?.into_iter().cloned().collect(),
-                Some(wanted) => {
+            let picked: Vec<TaskSpec> = match r {
+                TaskRef::Name(name) => self.select(name)?.into_iter().cloned().collect(),
+                TaskRef::Selection(_) => {
                     let task = self.get(r.name())?;
                     vec![task
-                        .with_subsets(wanted)
+                        .with_selection(r.subsets(), r.eval_splits())
                         .map_err(|e| Error::invalid(&self.dir, e))?]
                 }
             };
@@ -196,7 +196,7 @@ mod tests {
             Ok(_) => panic!("an unknown subset was accepted"),
         };
         assert!(
-            err.contains("no subset `abstract`; its subsets are title and abstract, title"),
+            err.contains("no subset `abstract`; it has title and abstract, title"),
             "{err}"
         );
     }

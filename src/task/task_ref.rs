@@ -1,10 +1,12 @@
 //! A task as a run config or a benchmark names it: a task name (or, in a run config, a task
-//! type), or a task with the subsets to evaluate, as MTEB's benchmarks select `hf_subsets`:
+//! type), or a task with the subsets and splits to evaluate, as MTEB's benchmarks select
+//! `hf_subsets` and `eval_splits`:
 //!
 //! ```yaml
 //! tasks:
 //!   - STSBenchmark
 //!   - {name: STS17, subsets: [en-en]}
+//!   - {name: MassiveIntentClassification, subsets: [en], eval_splits: [test]}
 //! ```
 
 use serde::Deserialize;
@@ -16,12 +18,15 @@ pub enum TaskRef {
     Selection(Selection),
 }
 
-/// Some subsets of one task.
+/// Some subsets and/or splits of one task.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Selection {
     pub name: String,
-    pub subsets: Vec<String>,
+    #[serde(default)]
+    pub subsets: Option<Vec<String>>,
+    #[serde(default)]
+    pub eval_splits: Option<Vec<String>>,
 }
 
 impl TaskRef {
@@ -37,7 +42,15 @@ impl TaskRef {
     pub fn subsets(&self) -> Option<&[String]> {
         match self {
             TaskRef::Name(_) => None,
-            TaskRef::Selection(s) => Some(&s.subsets),
+            TaskRef::Selection(s) => s.subsets.as_deref(),
+        }
+    }
+
+    /// The evaluation splits selected; `None` means all of the task's.
+    pub fn eval_splits(&self) -> Option<&[String]> {
+        match self {
+            TaskRef::Name(_) => None,
+            TaskRef::Selection(s) => s.eval_splits.as_deref(),
         }
     }
 }
@@ -54,11 +67,18 @@ mod tests {
 
     #[test]
     fn a_name_or_a_name_with_subsets() {
-        let refs: Vec<TaskRef> =
-            serde_saphyr::from_str("- STS\n- {name: STS17, subsets: [en-en, es-es]}\n").unwrap();
+        let refs: Vec<TaskRef> = serde_saphyr::from_str(
+            "- STS\n- {name: STS17, subsets: [en-en, es-es]}\n- {name: M, eval_splits: [test]}\n",
+        )
+        .unwrap();
         assert_eq!((refs[0].name(), refs[0].subsets()), ("STS", None));
         assert_eq!(refs[1].name(), "STS17");
         assert_eq!(refs[1].subsets().unwrap(), ["en-en", "es-es"]);
+        assert_eq!(refs[1].eval_splits(), None);
+        assert_eq!(
+            (refs[2].subsets(), refs[2].eval_splits().unwrap()),
+            (None, &["test".to_string()][..])
+        );
         let bad = serde_saphyr::from_str::<Vec<TaskRef>>("- {name: STS17, subset: [en-en]}\n");
         assert!(bad.is_err());
     }

@@ -129,3 +129,15 @@ pub fn result_scores(results: &Path) -> std::collections::BTreeMap<String, serde
         })
         .collect()
 }
+
+/// The peer environment's Python (`$PEER_VENV`, else ~/.cache/peer-venv: mteb and
+/// sentence-transformers, installed by ../shared/peer/setup.sh), when it is installed.
+pub fn peer_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("PEER_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/peer-venv")
+        });
+    let python = venv.join("bin/python");
+    python.is_file().then_some(python)
+}
