@@ -451,3 +451,203 @@ fn hub_data_is_downloaded_into_the_cache_once() {
         common::stderr(&again)
     );
 }
+
+/// A synthetic sentence: word `i` of a small vocabulary, then others picked by `seed`.
+fn sentence(seed: usize, words: usize) -> String {
+    const VOCAB: [&str; 16] = [
+        "cell", "data", "model", "error", "server", "virus", "patient", "review", "film", "plot",
+        "code", "query", "answer", "thread", "vote", "trial",
+    ];
+    (0..words)
+        .map(|k| VOCAB[(seed * 7 + k * (seed % 5 + 1)) % VOCAB.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn jsonl(rows: &[Value]) -> Vec<u8> {
+    rows.iter()
+        .map(|r| format!("{r}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn put_mirror(mirror: &Path, task: &str, file: &str, bytes: &[u8]) {
+    let path = mirror.join(task).join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Classification rows `{text, label}` and the hub's `{text, label, label_text}`.
+fn labelled_rows(n: usize, offset: usize, every: usize) -> (Vec<Value>, Vec<Value>) {
+    let mirror: Vec<Value> = (0..n)
+        .map(|i| {
+            let label = usize::from((i + offset) % every == 0);
+            serde_json::json!({"text": sentence(i + offset + label * 3, 6 + i % 5), "label": label})
+        })
+        .collect();
+    let hub = mirror
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let text = if r["label"] == 1 {
+                "toxic"
+            } else {
+                "not toxic"
+            };
+            r["label_text"] = text.into();
+            r
+        })
+        .collect();
+    (mirror, hub)
+}
+
+/// Toxic and Imdb at their pinned revisions: `<split>.jsonl` at the repo root with `label_text`
+/// beside `label`; Toxic with a card that declares no configs and a `prepare.py`, Imdb with an
+/// `unsupervised.jsonl` that is no split of the task. Toxic's test split is larger than its
+/// 2,048-row cut, which is computed from the hub rows.
+fn put_flat_jsonl(hub: &mut HubFiles, mirror: &Path) {
+    for (task, n_test, every) in [
+        ("ToxicConversationsClassification", 2_100, 12),
+        ("ImdbClassification", 60, 2),
+    ] {
+        let (repo, rev) = pinned(task);
+        for (split, n, offset) in [("train", 200, 5_000), ("test", n_test, 0)] {
+            let (local, remote) = labelled_rows(n, offset, every);
+            put_mirror(mirror, task, &format!("{split}.jsonl"), &jsonl(&local));
+            hub.put(&repo, &rev, &format!("{split}.jsonl"), &jsonl(&remote));
+        }
+        if task == "ToxicConversationsClassification" {
+            hub.put(
+                &repo,
+                &rev,
+                "README.md",
+                b"---\nlicense: cc-by-4.0\n---\n# Toxic\n",
+            );
+            hub.put(&repo, &rev, "prepare.py", b"print('prepare')\n");
+        } else {
+            let unlabelled: Vec<Value> = (0..30)
+                .map(|i| serde_json::json!({"text": sentence(i, 4), "label": -1, "label_text": "neg"}))
+                .collect();
+            hub.put(&repo, &rev, "unsupervised.jsonl", &jsonl(&unlabelled));
+        }
+    }
+}
+
+/// AskUbuntuDupQuestions at its pinned revision: `test.jsonl.gz` of `{query, positive,
+/// negative}` rows and no card.
+fn put_reranking_rows(hub: &mut HubFiles, mirror: &Path) {
+    let task = "AskUbuntuDupQuestions";
+    let (repo, rev) = pinned(task);
+    let rows: Vec<Value> = (0..30)
+        .map(|i| {
+            serde_json::json!({
+                "query": sentence(i, 5),
+                "positive": [sentence(i + 1, 5), sentence(i + 2, 6)],
+                "negative": (0..6).map(|k| sentence(i * 11 + k + 40, 4 + k)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    put_mirror(mirror, task, "test.jsonl", &jsonl(&rows));
+    hub.put(&repo, &rev, "test.jsonl.gz", &gzip(&jsonl(&rows)));
+}
+
+/// MedrxivClusteringP2P.v2 at its pinned revision: `test.jsonl.gz` with one clustering set per
+/// row (lists of sentences and labels), which the v2 protocol pools into one split.
+fn put_clustering_sets(hub: &mut HubFiles, mirror: &Path) {
+    let task = "MedrxivClusteringP2P.v2";
+    let (repo, rev) = pinned(task);
+    let docs: Vec<(String, String)> = (0..600)
+        .map(|i| (sentence(i, 8 + i % 7), format!("topic{}", i % 9)))
+        .collect();
+    let local: Vec<Value> = docs
+        .iter()
+        .map(|(s, l)| serde_json::json!({"sentences": s, "labels": l}))
+        .collect();
+    put_mirror(mirror, task, "test.jsonl", &jsonl(&local));
+    let sets: Vec<Value> = docs
+        .chunks(250)
+        .map(|c| {
+            let (s, l): (Vec<&String>, Vec<&String>) = c.iter().map(|(s, l)| (s, l)).unzip();
+            serde_json::json!({"sentences": s, "labels": l})
+        })
+        .collect();
+    hub.put(&repo, &rev, "test.jsonl.gz", &gzip(&jsonl(&sets)));
+}
+
+/// ArguAna as its card declares it: `corpus.jsonl`, `queries.jsonl` and qrels as JSON lines
+/// (`qrels/test.jsonl`, float scores) rather than TSV.
+fn put_beir_jsonl_qrels(hub: &mut HubFiles, mirror: &Path) {
+    let task = "ArguAna";
+    let (repo, rev) = pinned(task);
+    let corpus: Vec<Value> = (0..80)
+        .map(|i| serde_json::json!({"_id": format!("d{i}"), "title": sentence(i, 2), "text": sentence(i + 3, 9)}))
+        .collect();
+    // Query ids are document ids, as in ArguAna: `ignore_identical_ids` must drop them.
+    let queries: Vec<Value> = (0..20)
+        .map(|i| serde_json::json!({"_id": format!("d{}", i * 4), "text": sentence(i * 4 + 3, 7)}))
+        .collect();
+    let qrels: Vec<(String, String)> = (0..20)
+        .map(|i| (format!("d{}", i * 4), format!("d{}", i * 4 + 1)))
+        .collect();
+    let tsv: String = std::iter::once("query-id\tcorpus-id\tscore\n".to_string())
+        .chain(qrels.iter().map(|(q, d)| format!("{q}\t{d}\t1\n")))
+        .collect();
+    let qrels_jsonl: Vec<Value> = qrels
+        .iter()
+        .map(|(q, d)| serde_json::json!({"query-id": q, "corpus-id": d, "score": 1.0}))
+        .collect();
+    put_mirror(mirror, task, "corpus.jsonl", &jsonl(&corpus));
+    put_mirror(mirror, task, "queries.jsonl", &jsonl(&queries));
+    put_mirror(mirror, task, "qrels/test.tsv", tsv.as_bytes());
+    let card = "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n    path: qrels/test.jsonl\n\
+        - config_name: corpus\n  data_files:\n  - split: corpus\n    path: corpus.jsonl\n\
+        - config_name: queries\n  data_files:\n  - split: queries\n    path: queries.jsonl\n---\n";
+    hub.put(&repo, &rev, "README.md", card.as_bytes());
+    hub.put(&repo, &rev, "corpus.jsonl", &jsonl(&corpus));
+    hub.put(&repo, &rev, "queries.jsonl", &jsonl(&queries));
+    hub.put(&repo, &rev, "qrels/test.jsonl", &jsonl(&qrels_jsonl));
+}
+
+/// The layouts of the other task families, each seen at (or, for ArguAna, declared by the card
+/// of) the pinned revision: the same synthetic rows in the mirror's layout and in the hub's
+/// score the same from both.
+#[test]
+fn other_hub_layouts_score_as_the_mirror() {
+    let mirror = tempfile::tempdir().unwrap();
+    let mut hub = HubFiles::default();
+    put_flat_jsonl(&mut hub, mirror.path());
+    put_reranking_rows(&mut hub, mirror.path());
+    put_clustering_sets(&mut hub, mirror.path());
+    put_beir_jsonl_qrels(&mut hub, mirror.path());
+    let cache = hub.install();
+    let tasks = [
+        "ToxicConversationsClassification",
+        "ImdbClassification",
+        "AskUbuntuDupQuestions",
+        "MedrxivClusteringP2P.v2",
+        "ArguAna",
+    ];
+    let work = tempfile::tempdir().unwrap();
+    for source in ["local", "hub"] {
+        let path = config_with_mirror(work.path(), source, &tasks, mirror.path());
+        let out = common::leafbench_with_env(
+            &["run", path.to_str().unwrap(), "--quiet"],
+            &[("HF_HUB_CACHE", cache.path())],
+        );
+        assert!(out.status.success(), "{source}: {}", common::stderr(&out));
+    }
+    for task in tasks {
+        let local = scores(work.path(), "local", task);
+        assert!(
+            local["test"][0]["main_score"].is_number(),
+            "{task}: {local}"
+        );
+        assert_eq!(local, scores(work.path(), "hub", task), "{task}");
+    }
+}
