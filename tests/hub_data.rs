@@ -614,6 +614,40 @@ fn put_beir_jsonl_qrels(hub: &mut HubFiles, mirror: &Path) {
     hub.put(&repo, &rev, "qrels/test.jsonl", &jsonl(&qrels_jsonl));
 }
 
+/// MTOPDomainClassification as its repo stores it (seen at a later commit of the same layout):
+/// one folder per language with `train`, `validation` and `test` JSON lines, beside loading
+/// scripts and a card without configs. Every subset and both evaluation splits are read.
+fn put_folder_per_language(hub: &mut HubFiles, mirror: &Path) {
+    let task = "MTOPDomainClassification";
+    let (repo, rev) = pinned(task);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tasks/{task}.yaml"));
+    let subsets = leafbench::task::TaskSpec::load(&path).unwrap().subsets();
+    for (k, lang) in subsets.iter().enumerate() {
+        for (split, n) in [("train", 90), ("validation", 30), ("test", 40)] {
+            let rows: Vec<Value> = (0..n)
+                .map(|i| {
+                    let label = (i + k) % 3;
+                    serde_json::json!({"text": sentence(i * 3 + label + k, 5 + i % 4), "label": label})
+                })
+                .collect();
+            put_mirror(
+                mirror,
+                task,
+                &format!("{lang}/{split}.jsonl"),
+                &jsonl(&rows),
+            );
+            hub.put(&repo, &rev, &format!("{lang}/{split}.jsonl"), &jsonl(&rows));
+        }
+    }
+    hub.put(
+        &repo,
+        &rev,
+        "README.md",
+        b"---\nlicense: cc-by-sa-4.0\n---\n",
+    );
+    hub.put(&repo, &rev, "mtop_domain.py", b"# loading script\n");
+}
+
 /// The layouts of the other task families, each seen at (or, for ArguAna, declared by the card
 /// of) the pinned revision: the same synthetic rows in the mirror's layout and in the hub's
 /// score the same from both.
@@ -625,6 +659,7 @@ fn other_hub_layouts_score_as_the_mirror() {
     put_reranking_rows(&mut hub, mirror.path());
     put_clustering_sets(&mut hub, mirror.path());
     put_beir_jsonl_qrels(&mut hub, mirror.path());
+    put_folder_per_language(&mut hub, mirror.path());
     let cache = hub.install();
     let tasks = [
         "ToxicConversationsClassification",
@@ -632,6 +667,7 @@ fn other_hub_layouts_score_as_the_mirror() {
         "AskUbuntuDupQuestions",
         "MedrxivClusteringP2P.v2",
         "ArguAna",
+        "MTOPDomainClassification",
     ];
     let work = tempfile::tempdir().unwrap();
     for source in ["local", "hub"] {
@@ -649,5 +685,13 @@ fn other_hub_layouts_score_as_the_mirror() {
             "{task}: {local}"
         );
         assert_eq!(local, scores(work.path(), "hub", task), "{task}");
+    }
+    let mtop = scores(work.path(), "hub", "MTOPDomainClassification");
+    for split in ["validation", "test"] {
+        assert_eq!(
+            mtop[split].as_array().unwrap().len(),
+            6,
+            "{split}: every language"
+        );
     }
 }
