@@ -22,9 +22,9 @@ reported as KNOWN; any other is a DIFF, and a listed difference that no longer o
 
 Run with the peer environment, offline:
 
-    target/debug/leafbench tasks --json > /tmp/leafbench-tasks.json
+    target/debug/leafbench tasks --json > leafbench-tasks.json
     HF_HUB_OFFLINE=1 ~/.cache/peer-venv/bin/python scripts/audit_tasks.py \
-        --leafbench-json /tmp/leafbench-tasks.json [--known tasks/audit/known_differences.yaml] \
+        --leafbench-json leafbench-tasks.json [--known tasks/audit/known_differences.yaml] \
         [--benchmark-file tasks/benchmarks/mteb-eng-v2.yaml] [--json OUT.json] [--markdown OUT.md]
 
 Exits 1 when there is a DIFF or a STALE entry, else 0.
