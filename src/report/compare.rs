@@ -76,7 +76,8 @@ pub struct Comparison {
     pub baseline_model: String,
     pub candidate_model: String,
     pub deltas: Vec<Delta>,
-    /// Tasks only one side has (not compared).
+    /// Tasks only one side has (not compared); the baseline's also lists tasks the candidate
+    /// scored over other subsets or splits.
     pub only_baseline: Vec<String>,
     pub only_candidate: Vec<String>,
     /// Whether baseline tasks missing from the candidate are accepted.
@@ -95,8 +96,20 @@ pub fn compare(
     let base = by_task(baseline, "baseline")?;
     let cand = by_task(candidate, "candidate")?;
     let mut deltas = Vec::new();
+    let mut other_subsets = Vec::new();
     for (key, b) in &base.1 {
         let Some(c) = cand.1.get(key) else { continue };
+        if b.coverage != c.coverage {
+            // A mean over other subsets or splits is another number: the candidate has not
+            // shown what the baseline scored, as if the task were missing.
+            other_subsets.push(format!(
+                "{} (baseline scores {}; candidate {})",
+                label(key),
+                b.coverage.join(", "),
+                c.coverage.join(", ")
+            ));
+            continue;
+        }
         let tolerance = tolerances.of(&b.task_type);
         let metrics: Vec<&String> = if all_metrics {
             b.metrics
@@ -121,7 +134,7 @@ pub fn compare(
             });
         }
     }
-    if deltas.is_empty() {
+    if deltas.is_empty() && other_subsets.is_empty() {
         return Err(Error::Unsupported {
             task: "compare".into(),
             what: format!(
@@ -133,20 +146,27 @@ pub fn compare(
     let names = |m: &BTreeMap<Key, &TaskScore>, other: &BTreeMap<Key, &TaskScore>| {
         m.keys()
             .filter(|k| !other.contains_key(*k))
-            .map(|(s, t)| match s {
-                Some(s) => format!("{t} [{s}]"),
-                None => t.clone(),
-            })
-            .collect()
+            .map(label)
+            .collect::<Vec<String>>()
     };
+    let mut only_baseline = names(&base.1, &cand.1);
+    only_baseline.extend(other_subsets);
     Ok(Comparison {
-        only_baseline: names(&base.1, &cand.1),
+        only_baseline,
         only_candidate: names(&cand.1, &base.1),
         baseline_model: base.0,
         candidate_model: cand.0,
         deltas,
         allow_missing,
     })
+}
+
+/// A task as the report names it: `Task`, or `Task [setting]` for a grid cell.
+fn label((setting, task): &Key) -> String {
+    match setting {
+        Some(s) => format!("{task} [{s}]"),
+        None => task.clone(),
+    }
 }
 
 /// The side's one model and its scores by (setting, task).
@@ -303,6 +323,7 @@ mod tests {
             task_type: "STS".into(),
             score: main,
             metrics: BTreeMap::from([("main_score".into(), main), ("pearson".into(), main - 0.1)]),
+            coverage: vec!["test/default".into()],
             source: "t".into(),
         }
     }
@@ -389,6 +410,27 @@ mod tests {
         assert!(compare(&cand, &base, &tol(), false, false)
             .unwrap()
             .passes());
+    }
+
+    #[test]
+    fn a_task_scored_over_other_subsets_is_not_compared_and_fails_unless_allowed() {
+        let base = vec![score("m", "A", 0.80), score("m", "B", 0.70)];
+        let mut cand = base.clone();
+        // B's mean over fewer subsets happens to equal the baseline's mean over more.
+        cand[1].coverage = vec!["test/en-en".into()];
+        let c = compare(&base, &cand, &tol(), false, false).unwrap();
+        assert!(!c.passes(), "{}", c.summary_line());
+        assert!(
+            c.summary_line()
+                .contains("B (baseline scores test/default; candidate test/en-en)"),
+            "{}",
+            c.summary_line()
+        );
+        assert_eq!(c.deltas.len(), 1, "only A is compared");
+        assert!(compare(&base, &cand, &tol(), false, true).unwrap().passes());
+        // The only common task on other subsets: still a failing comparison, not a pass.
+        let c = compare(&base[1..], &cand[1..], &tol(), false, false).unwrap();
+        assert!(!c.passes());
     }
 
     #[test]

@@ -302,6 +302,7 @@ mod tests {
             task_type: ty.into(),
             score,
             metrics: BTreeMap::new(),
+            coverage: vec!["test/default".into()],
             source: "test".into(),
         }
     }

@@ -305,6 +305,7 @@ mod tests {
             task_type: "STS".into(),
             score: value,
             metrics: BTreeMap::new(),
+            coverage: vec!["test/default".into()],
             source: "test".into(),
         }
     }

@@ -82,7 +82,19 @@ impl Published {
         splits: &[String],
         subsets: &[String],
     ) -> Option<f64> {
-        let hits: Vec<f64> = self
+        self.score_and_coverage(model, task, splits, subsets)
+            .map(|(score, _)| score)
+    }
+
+    /// [`score`](Self::score), with the `split/subset` rows it averages, sorted.
+    pub fn score_and_coverage(
+        &self,
+        model: &str,
+        task: &str,
+        splits: &[String],
+        subsets: &[String],
+    ) -> Option<(f64, Vec<String>)> {
+        let hits: Vec<&PublishedScore> = self
             .rows
             .iter()
             .filter(|r| {
@@ -91,9 +103,18 @@ impl Published {
                     && subsets.contains(&r.hf_subset)
                     && splits.contains(&r.split)
             })
-            .map(|r| r.main_score)
             .collect();
-        (!hits.is_empty()).then(|| hits.iter().sum::<f64>() / hits.len() as f64)
+        if hits.is_empty() {
+            return None;
+        }
+        let score = hits.iter().map(|r| r.main_score).sum::<f64>() / hits.len() as f64;
+        let mut coverage: Vec<String> = hits
+            .iter()
+            .map(|r| format!("{}/{}", r.split, r.hf_subset))
+            .collect();
+        coverage.sort();
+        coverage.dedup();
+        Some((score, coverage))
     }
 }
 

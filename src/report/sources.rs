@@ -26,6 +26,9 @@ pub struct TaskScore {
     pub score: f64,
     /// Every numeric metric, averaged like the main score (for `compare --all-metrics`).
     pub metrics: BTreeMap<String, f64>,
+    /// The `split/subset` entries the scores average, sorted: two scores of a task are only
+    /// comparable over the same ones.
+    pub coverage: Vec<String>,
     /// The result file, or `published` for the shipped scores.
     pub source: String,
 }
@@ -66,7 +69,9 @@ pub fn published(model: &str, registry: &Registry) -> Result<Vec<TaskScore>> {
         let Ok(spec) = registry.get(task) else {
             continue;
         };
-        let Some(score) = table.score(model, task, &spec.eval_splits, &spec.subsets()) else {
+        let Some((score, coverage)) =
+            table.score_and_coverage(model, task, &spec.eval_splits, &spec.subsets())
+        else {
             continue;
         };
         out.push(TaskScore {
@@ -78,6 +83,7 @@ pub fn published(model: &str, registry: &Registry) -> Result<Vec<TaskScore>> {
             task_type: spec.type_name().to_string(),
             score,
             metrics: BTreeMap::from([("main_score".to_string(), score)]),
+            coverage,
             source: "published".into(),
         });
     }
@@ -178,6 +184,7 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
     })?;
     let subsets = spec.subsets();
     let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    let mut coverage = Vec::new();
     for (split, entries) in splits {
         if !spec.eval_splits.contains(split) {
             continue;
@@ -193,6 +200,7 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
             if entry.get("main_score").and_then(Value::as_f64).is_none() {
                 return Err(missing(&format!("scores.{split}[].main_score")));
             }
+            coverage.push(format!("{split}/{}", subset.unwrap_or("default")));
             for (k, v) in entry.as_object().into_iter().flatten() {
                 if let Some(x) = v.as_f64() {
                     let s = sums.entry(k.clone()).or_default();
@@ -216,6 +224,7 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
             ),
         )
     })?;
+    coverage.sort();
     Ok(Some(TaskScore {
         model,
         revision,
@@ -224,6 +233,7 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
         task_type: spec.type_name().to_string(),
         score,
         metrics,
+        coverage,
         source: file.display().to_string(),
     }))
 }
