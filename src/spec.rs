@@ -360,11 +360,7 @@ impl TaskSpec {
             ));
         }
         if let Languages::PerSubset(m) = &self.languages {
-            let subsets = if d.subsets.is_empty() {
-                vec![d.subset.clone()]
-            } else {
-                d.subsets.clone()
-            };
+            let subsets = self.subsets();
             if let Some(s) = subsets.iter().find(|s| !m.contains_key(*s)) {
                 return Err(Error::invalid(
                     path,

@@ -36,18 +36,15 @@ fn cut_tasks_score_as_mteb_scores_them() {
     // Classification: every experiment's accuracy on the 2,048 kept rows (one row is 1/2048).
     let toxic = ours("ToxicConversationsClassification");
     let want = &peer["tasks"]["ToxicConversationsClassification"]["scores"];
-    let theirs: Vec<f64> = want["scores_per_experiment"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["accuracy"].as_f64().unwrap())
-        .collect();
-    let mine: Vec<f64> = toxic["scores_per_experiment"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["accuracy"].as_f64().unwrap())
-        .collect();
+    let accuracies = |scores: &Value| -> Vec<f64> {
+        scores["scores_per_experiment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["accuracy"].as_f64().unwrap())
+            .collect()
+    };
+    let (mine, theirs) = (accuracies(&toxic), accuracies(want));
     assert_eq!(mine.len(), theirs.len());
     for (i, (a, b)) in mine.iter().zip(&theirs).enumerate() {
         assert!(
