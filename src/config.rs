@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::compress::setting::{CalibrationPolicy, Grid, Semantics};
 use crate::data::DataOrigin;
+use crate::data_check::SkipCheck;
 use crate::error::{Error, Result};
 use crate::hub::{check_repo_id, check_revision};
 use crate::report::results_json::model_dir_name;
@@ -36,6 +37,10 @@ pub struct RunConfig {
     /// otherwise it exits with status 3.
     #[serde(default)]
     pub allow_partial: bool,
+    /// Tasks whose loaded data is not checked against MTEB's statistics of it (`true`: all),
+    /// e.g. a local copy known to differ by a few characters.
+    #[serde(default)]
+    pub no_data_check: SkipCheck,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use crate::chunks::{chunks, Chunk};
 use crate::config::RunConfig;
 use crate::data::{local, DataSource};
+use crate::data_check::{DataCheck, DataStats};
 use crate::encoder::{Batched, EncodeOptions, Role};
 use crate::error::{Error, Result};
 use crate::hub::ResolveOptions;
@@ -176,7 +177,7 @@ pub fn walk(
     visit: &mut dyn FnMut(Call) -> Result<()>,
 ) -> Result<Vec<(String, String, String)>> {
     let tasks = inputs.registry.resolve(&config.tasks)?;
-    let data = data_source(config, inputs.offline);
+    let data = data_source(config, inputs.registry, inputs.offline)?;
     let mut no_data = Vec::new();
     for (m, entry) in config.models.iter().enumerate() {
         let encoders = ModelEncoders::load(entry, inputs.offline)?;
@@ -217,16 +218,19 @@ pub fn walk(
     Ok(no_data)
 }
 
-/// Where a run reads its tasks' data.
-pub fn data_source(config: &RunConfig, offline: bool) -> DataSource {
-    DataSource {
+/// Where a run reads its tasks' data, and the statistics (beside the task files) it checks
+/// that data against.
+pub fn data_source(config: &RunConfig, registry: &Registry, offline: bool) -> Result<DataSource> {
+    let stats = DataStats::load_from(registry.dir())?;
+    Ok(DataSource {
         origin: config.data_source,
         data_dir: config
             .data_dir
             .clone()
             .unwrap_or_else(local::default_data_dir),
         hub: ResolveOptions::from_env(offline),
-    }
+        check: DataCheck::new(stats, config.no_data_check.clone()),
+    })
 }
 
 /// The non-blank lines of a calibration file.

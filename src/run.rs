@@ -43,7 +43,7 @@ pub struct RunReport {
 
 pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result<RunReport> {
     let tasks = registry.resolve(&config.tasks)?;
-    let data = data_source(config, opts.offline);
+    let data = data_source(config, registry, opts.offline)?;
     let encode_opts = EncodeOptions {
         batch_size: config.batch_size,
         progress: opts.progress,
@@ -291,7 +291,7 @@ impl ModelRun<'_> {
             data,
             multiplier,
         )?;
-        let base = self.result(task, scores, start)?;
+        let base = self.result(task, scores, data, start)?;
         let base_score = base.main_score();
         let calibration = match self.grid {
             Some(g) => calibration(&g.grid, embedder, self.file_ranges.as_ref()),
@@ -323,7 +323,7 @@ impl ModelRun<'_> {
                             compressor: &compressor,
                         };
                         let scores = evaluate_task(task, &enc, data, multiplier)?;
-                        self.result(task, scores, start)?
+                        self.result(task, scores, data, start)?
                     };
                     result.compression = Some(compression_info(
                         &grid.grid, &setting, native, &result, base_score,
@@ -364,15 +364,18 @@ impl ModelRun<'_> {
         Ok((ranges, encoded, cached))
     }
 
-    /// A computed result of this model, refused when a main score is undefined.
+    /// A computed result of this model, refused when a main score is undefined; it records
+    /// whether its data was checked.
     fn result(
         &self,
         task: &TaskSpec,
         scores: Vec<crate::task::scores::SubsetScores>,
+        data: &DataSource,
         start: Instant,
     ) -> Result<TaskResult> {
-        let result = TaskResult::new(task, scores, start.elapsed().as_secs_f64())
+        let mut result = TaskResult::new(task, scores, start.elapsed().as_secs_f64())
             .for_model(&self.entry.name, self.entry.revision());
+        result.data_check = Some(data.check.status(&task.name));
         result.check_defined(task)?;
         Ok(result)
     }

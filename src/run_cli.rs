@@ -9,6 +9,7 @@ use clap::Args;
 
 use leafbench::config::RunConfig;
 use leafbench::data::DataOrigin;
+use leafbench::data_check::SkipCheck;
 use leafbench::plan::{describe, Plan, PlanInputs};
 use leafbench::report::published::Published;
 use leafbench::run::RunOptions;
@@ -37,6 +38,11 @@ pub struct Inputs {
     /// then download) for the rest; local or hub: only that source.
     #[arg(long, value_enum)]
     data_source: Option<DataOrigin>,
+    /// Do not check loaded data against MTEB's statistics of it (tasks/data_stats.json); the
+    /// result files say `"data_check": "skipped"`. `no_data_check: [Task, ...]` in the config
+    /// skips it for some tasks only.
+    #[arg(long)]
+    no_data_check: bool,
 }
 
 impl Inputs {
@@ -48,6 +54,9 @@ impl Inputs {
         }
         if let Some(source) = self.data_source {
             cfg.data_source = source;
+        }
+        if self.no_data_check {
+            cfg.no_data_check = SkipCheck::All(true);
         }
         let tasks_dir = self.tasks_dir.clone().unwrap_or_else(Registry::default_dir);
         Ok((cfg, Registry::load(&tasks_dir)?))

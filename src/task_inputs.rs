@@ -13,6 +13,7 @@ use crate::data::DataSource;
 use crate::encoder::Role;
 use crate::error::{Error, Result};
 use crate::rng::python_random::PyRandom;
+use crate::split_figures::{self, Figures};
 use crate::task::classification::{self, Experiments};
 use crate::task::clustering::{self, Subsample};
 use crate::task::retrieval::CORPUS_CHUNK;
@@ -105,11 +106,27 @@ impl SplitInputs {
         data: &DataSource,
         stream: &mut PyRandom,
     ) -> Result<Self> {
+        let check = |split: &str, origin: &Path, measure: &dyn Fn() -> Figures| {
+            let subset = &task.dataset.subset;
+            data.check
+                .verify(&task.name, subset, split, origin, measure)
+        };
         Ok(match &task.kind {
-            TaskKind::Sts(_) => Self::Sts(typed::sts_split(&data.load_split(task, split)?)?),
+            TaskKind::Sts(_) => {
+                let records = data.load_split(task, split)?;
+                let pairs = typed::sts_split(&records)?;
+                check(split, records.origin(), &|| {
+                    split_figures::pairs(&pairs, false)
+                })?;
+                Self::Sts(pairs)
+            }
             TaskKind::Classification(params) => {
                 let records = data.load_split(task, split)?;
-                let train = typed::labelled_split(&data.load_split(task, &params.train_split)?)?;
+                let train_records = data.load_split(task, &params.train_split)?;
+                let train = typed::labelled_split(&train_records)?;
+                check(&params.train_split, train_records.origin(), &|| {
+                    split_figures::labelled(&train)
+                })?;
                 let mut test = typed::labelled_split(&records)?;
                 if let Some(keep) =
                     test_cut(&params.test_subsample, &test.labels, records.origin())?
@@ -119,6 +136,7 @@ impl SplitInputs {
                         labels: keep.iter().map(|&i| test.labels[i].clone()).collect(),
                     };
                 }
+                check(split, records.origin(), &|| split_figures::labelled(&test))?;
                 let exps = classification::experiments(&train, params);
                 let needed = exps
                     .needed
@@ -134,7 +152,10 @@ impl SplitInputs {
                 }
             }
             TaskKind::PairClassification(_) => {
-                let data = typed::pair_classification_split(data.load_split(task, split)?)?;
+                let records = data.load_split(task, split)?;
+                let origin = records.origin().to_path_buf();
+                let data = typed::pair_classification_split(records)?;
+                check(split, &origin, &|| split_figures::pairs(&data, true))?;
                 let (unique, left, right) = distinct_pairs(&data.sentence1, &data.sentence2);
                 Self::PairClassification {
                     data,
@@ -144,7 +165,9 @@ impl SplitInputs {
                 }
             }
             TaskKind::Summarization(_) => {
-                let rows = typed::summarization_split(&data.load_split(task, split)?)?;
+                let records = data.load_split(task, split)?;
+                let rows = typed::summarization_split(&records)?;
+                check(split, records.origin(), &|| split_figures::summaries(&rows))?;
                 let human = rows
                     .iter()
                     .flat_map(|r| r.human_summaries.clone())
@@ -166,6 +189,14 @@ impl SplitInputs {
                     return Ok(Self::LegacyClustering(split_data));
                 }
                 let split_data = clustering_transform(params, split_data, records.origin())?;
+                check(split, records.origin(), &|| {
+                    let levels: Vec<Vec<String>> = split_data
+                        .labels
+                        .iter()
+                        .map(|l| label_levels(l, params))
+                        .collect();
+                    split_figures::clustering(&split_data.sentences, &levels)
+                })?;
                 let sample = clustering::subsample(split_data.sentences.len(), params, stream);
                 let pick = |i: &usize| split_data.sentences[*i].clone();
                 let labels: Vec<Vec<String>> = sample
@@ -182,7 +213,10 @@ impl SplitInputs {
                 }
             }
             TaskKind::Reranking(_) => {
-                let samples = typed::reranking_split(&data.load_split(task, split)?)?;
+                let records = data.load_split(task, split)?;
+                let rows = typed::reranking_rows(&records)?;
+                check(split, records.origin(), &|| split_figures::reranking(&rows))?;
+                let samples = typed::reranking_split(rows);
                 let queries = unique(samples.iter().flat_map(|s| s.query.iter()));
                 let documents = unique(
                     samples
@@ -199,6 +233,9 @@ impl SplitInputs {
                 let parts = data.load_retrieval(task, split)?;
                 let split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
                 warn_unmatched(&task.name, &split_data.unmatched);
+                check(split, parts.qrels.origin(), &|| {
+                    split_figures::retrieval(&split_data)
+                })?;
                 Self::Retrieval(split_data)
             }
         })

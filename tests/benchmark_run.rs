@@ -4,15 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use leafbench::task::TaskRef;
-
-fn shared_data() -> PathBuf {
-    std::env::var_os("LEAFBENCH_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
-}
 
 fn benchmark_tasks() -> Vec<TaskRef> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mteb-eng-v2.yaml");
@@ -34,10 +28,11 @@ fn yaml(task: &TaskRef) -> String {
 fn run(work: &Path, tasks: &[TaskRef]) -> std::process::Output {
     let tasks: Vec<String> = tasks.iter().map(yaml).collect();
     let config = format!(
-        "models:\n  - name: me/tiny\n    path: {}\ntasks: [{}]\ndata_dir: {}\noutput_dir: results\n",
+        "models:\n  - name: me/tiny\n    path: {}\ntasks: [{}]\ndata_dir: {}\noutput_dir: results\n{}",
         common::fixture_model("leaf_mt").display(),
         tasks.join(", "),
-        shared_data().display()
+        common::shared_data().display(),
+        common::DIFFERING_COPIES,
     );
     let path = work.join("run.yaml");
     std::fs::write(&path, config).unwrap();

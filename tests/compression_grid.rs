@@ -11,12 +11,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("LEAFBENCH_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
-}
-
 const MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
 
 fn write_config(dir: &Path, out: &str, compression: &str) -> PathBuf {
@@ -29,7 +23,7 @@ fn write_config_for(dir: &Path, out: &str, tasks: &str, compression: &str) -> Pa
         "models:\n  - name: {MODEL}\n    revision: r1\n    path: {}\ntasks: [{tasks}]\n\
          data_dir: {}\noutput_dir: {}\n{compression}",
         common::minilm_dir().display(),
-        data_dir().display(),
+        common::shared_data().display(),
         dir.join(out).display(),
     );
     std::fs::write(&path, yaml).unwrap();

@@ -64,11 +64,12 @@ fn write_config(dir: &Path) -> PathBuf {
         })
         .collect();
     let config = format!(
-        "models:\n  - name: {MODEL}\n    revision: {REVISION}\n    path: {}\ntasks:\n{}\ndata_dir: {}\noutput_dir: {}\n",
+        "models:\n  - name: {MODEL}\n    revision: {REVISION}\n    path: {}\ntasks:\n{}\ndata_dir: {}\noutput_dir: {}\n{}",
         common::minilm_dir().display(),
         tasks.join("\n"),
         data_dir().display(),
-        dir.join("results").display()
+        dir.join("results").display(),
+        common::DIFFERING_COPIES,
     );
     let path = dir.join("run.yaml");
     std::fs::write(&path, config).unwrap();

@@ -26,11 +26,16 @@ fn cut_tasks_score_as_mteb_scores_them() {
     );
     let path = work.path().join("run.yaml");
     std::fs::write(&path, config).unwrap();
-    let out = common::leafbench(&["run", path.to_str().unwrap(), "--quiet"]);
+    // The task files come with mteb's statistics of these copies, so their data is checked too.
+    let tasks = common::cut_tasks_dir(work.path(), 42);
+    let args = ["run", path.to_str().unwrap(), "--quiet", "--tasks-dir"];
+    let out = common::leafbench(&[&args[..], &[tasks.to_str().unwrap()]].concat());
     assert!(out.status.success(), "{}", common::stderr(&out));
     let ours = |task: &str| {
         let path = result_path(&work.path().join("results"), MODEL, "main", task);
-        serde_json::to_value(TaskResult::load(&path).unwrap()).unwrap()["scores"]["test"][0].clone()
+        let result = serde_json::to_value(TaskResult::load(&path).unwrap()).unwrap();
+        assert_eq!(result["data_check"], "passed", "{task}");
+        result["scores"]["test"][0].clone()
     };
 
     // Classification: every experiment's accuracy on the 2,048 kept rows (one row is 1/2048).

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::hf::{split_files, HubDataset};
 use super::records::SplitRecords;
 use super::{jsonl, local, parquet, tsv};
+use crate::data_check::DataCheck;
 use crate::error::Result;
 use crate::hub::ResolveOptions;
 use crate::spec::TaskSpec;
@@ -37,6 +38,8 @@ pub struct DataSource {
     pub origin: DataOrigin,
     pub data_dir: PathBuf,
     pub hub: ResolveOptions,
+    /// The check of each loaded split against MTEB's statistics of it.
+    pub check: DataCheck,
 }
 
 impl DataSource {

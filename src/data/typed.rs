@@ -206,13 +206,18 @@ fn one_or_many_strings<'de, D: serde::Deserializer<'de>>(
     Ok(OneOrMany::<String>::deserialize(d)?.into_vec())
 }
 
-/// The samples MTEB scores: those with at least one positive and one negative.
-pub fn reranking_split(records: &SplitRecords) -> Result<Vec<RerankingSample>> {
+/// Every sample of a reranking split, as the file holds them.
+pub fn reranking_rows(records: &SplitRecords) -> Result<Vec<RerankingSample>> {
     records.require_rows()?;
     let mut samples: Vec<RerankingSample> = records.typed()?;
     for (sample, record) in samples.iter_mut().zip(&records.records) {
         sample.sub_queries = record.fields.get("query").is_some_and(|q| q.is_array());
     }
-    samples.retain(|s| !s.positive.is_empty() && !s.negative.is_empty());
     Ok(samples)
+}
+
+/// The samples MTEB scores: those with at least one positive and one negative.
+pub fn reranking_split(mut samples: Vec<RerankingSample>) -> Vec<RerankingSample> {
+    samples.retain(|s| !s.positive.is_empty() && !s.negative.is_empty());
+    samples
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::data_check::CheckStatus;
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
 use crate::task::scores::SubsetScores;
@@ -35,6 +36,9 @@ pub struct TaskResult {
     pub model_revision: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<CompressionInfo>,
+    /// Whether the evaluated data was checked against MTEB's statistics of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_check: Option<CheckStatus>,
 }
 
 /// What a run would compute for one file: a file on disk is reused only when it matches.
@@ -108,6 +112,7 @@ impl TaskResult {
             model_name: None,
             model_revision: None,
             compression: None,
+            data_check: None,
         }
     }
 

@@ -14,6 +14,44 @@ pub fn fixture_model(name: &str) -> PathBuf {
     fixtures().join("models").join(name)
 }
 
+/// The task files shipped with leafbench.
+pub fn tasks_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")
+}
+
+/// The offline MTEB data (../shared/data, or LEAFBENCH_DATA_DIR).
+pub fn shared_data() -> PathBuf {
+    std::env::var_os("LEAFBENCH_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+}
+
+/// The offline copies that differ from MTEB's data (STS12 and STS14 by a few characters,
+/// TwitterURLCorpus a partial copy), as a run configuration line that skips their data check,
+/// as configs/quickstart.yaml does.
+pub const DIFFERING_COPIES: &str = "no_data_check: [STS12, STS14, TwitterURLCorpus]\n";
+
+/// A task folder holding the two tasks mteb cuts (Toxic, StackExchange.v2) with their cut seed
+/// replaced by `seed`, and mteb's statistics of their synthetic copies in
+/// tests/fixtures/test_cuts/data (made by scripts/make_cut_stats_fixture.py).
+pub fn cut_tasks_dir(work: &Path, seed: u64) -> PathBuf {
+    let dir = work.join("tasks");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "ToxicConversationsClassification",
+        "StackExchangeClustering.v2",
+    ] {
+        let file = format!("{name}.yaml");
+        let text = std::fs::read_to_string(tasks_dir().join(&file)).unwrap();
+        assert!(text.contains("seed: 42"), "{file} cuts with seed 42");
+        let text = text.replace("seed: 42", &format!("seed: {seed}"));
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    let stats = fixtures().join("test_cuts/data_stats.json");
+    std::fs::copy(stats, dir.join("data_stats.json")).unwrap();
+    dir
+}
+
 /// The real all-MiniLM-L6-v2 folder that scripts/fetch-model.sh puts in place.
 pub fn minilm_dir() -> PathBuf {
     let dir = std::env::var_os("LEAFBENCH_MINILM")
