@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::compress::setting::{CalibrationPolicy, Grid, Semantics};
+use crate::data::check::SkipCheck;
 use crate::data::DataOrigin;
-use crate::data_check::SkipCheck;
 use crate::error::{Error, Result};
 use crate::hub::{check_repo_id, check_revision};
 use crate::report::results_json::model_dir_name;

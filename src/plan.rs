@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::chunks::{chunks, Chunk};
 use crate::config::RunConfig;
+use crate::data::check::{DataCheck, DataStats};
 use crate::data::{local, DataSource};
-use crate::data_check::{DataCheck, DataStats};
 use crate::encoder::{Batched, EncodeOptions, Role};
 use crate::error::{Error, Result};
 use crate::hub::ResolveOptions;

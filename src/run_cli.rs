@@ -8,8 +8,8 @@ use anyhow::Result;
 use clap::Args;
 
 use leafbench::config::RunConfig;
+use leafbench::data::check::SkipCheck;
 use leafbench::data::DataOrigin;
-use leafbench::data_check::SkipCheck;
 use leafbench::plan::{describe, Plan, PlanInputs};
 use leafbench::report::published::Published;
 use leafbench::run::RunOptions;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::data::figures::{self, Figures};
 use crate::data::retrieval::{retrieval_split, RetrievalSplit, Unmatched};
 use crate::data::train_test_split::{random_split, stratified_split};
 use crate::data::typed::SummaryRow;
@@ -13,7 +14,6 @@ use crate::data::DataSource;
 use crate::encoder::Role;
 use crate::error::{Error, Result};
 use crate::rng::python_random::PyRandom;
-use crate::split_figures::{self, Figures};
 use crate::task::classification::{self, Experiments};
 use crate::task::clustering::{self, Subsample};
 use crate::task::retrieval::CORPUS_CHUNK;
@@ -115,9 +115,7 @@ impl SplitInputs {
             TaskKind::Sts(_) => {
                 let records = data.load_split(task, split)?;
                 let pairs = typed::sts_split(&records)?;
-                check(split, records.origin(), &|| {
-                    split_figures::pairs(&pairs, false)
-                })?;
+                check(split, records.origin(), &|| figures::pairs(&pairs, false))?;
                 Self::Sts(pairs)
             }
             TaskKind::Classification(params) => {
@@ -125,7 +123,7 @@ impl SplitInputs {
                 let train_records = data.load_split(task, &params.train_split)?;
                 let train = typed::labelled_split(&train_records)?;
                 check(&params.train_split, train_records.origin(), &|| {
-                    split_figures::labelled(&train)
+                    figures::labelled(&train)
                 })?;
                 let mut test = typed::labelled_split(&records)?;
                 if let Some(keep) =
@@ -136,7 +134,7 @@ impl SplitInputs {
                         labels: keep.iter().map(|&i| test.labels[i].clone()).collect(),
                     };
                 }
-                check(split, records.origin(), &|| split_figures::labelled(&test))?;
+                check(split, records.origin(), &|| figures::labelled(&test))?;
                 let exps = classification::experiments(&train, params);
                 let needed = exps
                     .needed
@@ -155,7 +153,7 @@ impl SplitInputs {
                 let records = data.load_split(task, split)?;
                 let origin = records.origin().to_path_buf();
                 let data = typed::pair_classification_split(records)?;
-                check(split, &origin, &|| split_figures::pairs(&data, true))?;
+                check(split, &origin, &|| figures::pairs(&data, true))?;
                 let (unique, left, right) = distinct_pairs(&data.sentence1, &data.sentence2);
                 Self::PairClassification {
                     data,
@@ -167,7 +165,7 @@ impl SplitInputs {
             TaskKind::Summarization(_) => {
                 let records = data.load_split(task, split)?;
                 let rows = typed::summarization_split(&records)?;
-                check(split, records.origin(), &|| split_figures::summaries(&rows))?;
+                check(split, records.origin(), &|| figures::summaries(&rows))?;
                 let human = rows
                     .iter()
                     .flat_map(|r| r.human_summaries.clone())
@@ -195,7 +193,7 @@ impl SplitInputs {
                         .iter()
                         .map(|l| label_levels(l, params))
                         .collect();
-                    split_figures::clustering(&split_data.sentences, &levels)
+                    figures::clustering(&split_data.sentences, &levels)
                 })?;
                 let sample = clustering::subsample(split_data.sentences.len(), params, stream);
                 let pick = |i: &usize| split_data.sentences[*i].clone();
@@ -215,7 +213,7 @@ impl SplitInputs {
             TaskKind::Reranking(_) => {
                 let records = data.load_split(task, split)?;
                 let rows = typed::reranking_rows(&records)?;
-                check(split, records.origin(), &|| split_figures::reranking(&rows))?;
+                check(split, records.origin(), &|| figures::reranking(&rows))?;
                 let samples = typed::reranking_split(rows);
                 let queries = unique(samples.iter().flat_map(|s| s.query.iter()));
                 let documents = unique(
@@ -234,7 +232,7 @@ impl SplitInputs {
                 let split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
                 warn_unmatched(&task.name, &split_data.unmatched);
                 check(split, parts.qrels.origin(), &|| {
-                    split_figures::retrieval(&split_data)
+                    figures::retrieval(&split_data)
                 })?;
                 Self::Retrieval(split_data)
             }

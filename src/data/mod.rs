@@ -1,8 +1,11 @@
 //! Task data: one typed structure per task type ([`typed`]), built from the records of a
 //! split, read from a local mirror ([`local`], the layout of MTEB's offline copies) or from
-//! the task's Hugging Face dataset ([`hf`]); [`source`] picks between them.
+//! the task's Hugging Face dataset ([`hf`]); [`source`] picks between them. Each loaded split is
+//! measured ([`figures`]) and checked against MTEB's statistics of it ([`check`]).
 
+pub mod check;
 pub mod data_files;
+pub mod figures;
 pub mod hf;
 pub mod jsonl;
 pub mod local;

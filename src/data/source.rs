@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::hf::{split_files, HubDataset};
 use super::records::SplitRecords;
 use super::{jsonl, local, parquet, tsv};
-use crate::data_check::DataCheck;
+use crate::data::check::DataCheck;
 use crate::error::Result;
 use crate::hub::ResolveOptions;
 use crate::spec::TaskSpec;

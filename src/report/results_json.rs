@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::data_check::CheckStatus;
+use crate::data::check::CheckStatus;
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
 use crate::task::scores::SubsetScores;

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::data::retrieval::RetrievalSplit;
-use crate::data::typed::{LabelledSplit, PairSplit, RerankingSample, SummaryRow};
+use super::retrieval::RetrievalSplit;
+use super::typed::{LabelledSplit, PairSplit, RerankingSample, SummaryRow};
 
 /// One measured figure.
 #[derive(Debug, Clone, PartialEq)]

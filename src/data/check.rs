@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::figures::{Figure, Figures};
 use crate::error::{Error, Result};
-use crate::split_figures::{Figure, Figures};
 
 /// The statistics file in a folder of task files.
 pub const FILE_NAME: &str = "data_stats.json";
