@@ -15,7 +15,10 @@ field:
 * the test cut: `stratified_subsampling(...)` / `train_test_split(...)` calls found by parsing
   the task's own methods (size, seed, stratified or not), against `params.test_subsample`;
 * for the tasks of MTEB(eng, v2), the subsets leafbench's benchmark file selects against the
-  ones mteb's benchmark selects.
+  ones mteb's benchmark selects;
+* tasks/data_stats.json, which leafbench checks loaded data against, against the figures
+  scripts/make_data_stats.py draws now from the installed mteb's statistics (a task whose figures
+  come from another source, such as a git tag, is named and left out).
 
 A difference listed in the known-differences file (task, field and the reason it stands) is
 reported as KNOWN; any other is a DIFF, and a listed difference that no longer occurs is STALE.
@@ -534,6 +537,35 @@ def audit(leaf_tasks: list[dict], selection: dict, known: list[dict]):
     return rows, lines, failures
 
 
+def data_stats_lines(root: Path) -> tuple[list[str], int]:
+    """tasks/data_stats.json against a fresh draw from the installed mteb: (lines, failures)."""
+    import importlib.util
+
+    import mteb
+    import yaml
+
+    spec = importlib.util.spec_from_file_location("make_data_stats", root / "scripts" / "make_data_stats.py")
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    shipped = json.loads((root / "tasks" / "data_stats.json").read_text())["tasks"]
+    lines, failures = [], 0
+    for path in sorted((root / "tasks").glob("*.yaml")):
+        task = yaml.safe_load(path.read_text())
+        name = task["name"]
+        ours = shipped.get(name)
+        if ours is None:
+            lines.append(f"DIFF {name} data_stats: no figures in tasks/data_stats.json")
+            failures += 1
+        elif not ours["source"].startswith(f"mteb {mteb.__version__}:"):
+            lines.append(f"SKIP {name} data_stats: figures from {ours['source']}")
+        elif maker.task_entry(task, None)["subsets"] != ours["subsets"]:
+            lines.append(f"DIFF {name} data_stats: tasks/data_stats.json differs from mteb "
+                         f"{mteb.__version__}'s statistics (rerun scripts/make_data_stats.py)")
+            failures += 1
+    lines.append(f"data statistics: {len(shipped)} tasks in tasks/data_stats.json, {failures} differ.")
+    return lines, failures
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     root = Path(__file__).resolve().parent.parent
@@ -550,6 +582,9 @@ def main(argv=None) -> int:
     leaf_tasks = json.loads(args.leafbench_json.read_text())
     rows, lines, failures = audit(leaf_tasks, benchmark_selection(args.benchmark_file),
                                   load_known(args.known))
+    stats_lines, stats_failures = data_stats_lines(root)
+    lines += stats_lines
+    failures += stats_failures
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(
