@@ -552,6 +552,42 @@ fn put_reranking_rows(hub: &mut HubFiles, mirror: &Path) {
     hub.put(&repo, &rev, "test.jsonl.gz", &gzip(&jsonl(&rows)));
 }
 
+/// MindSmallReranking at its pinned revision, as the commit that pinned it (".gz -> .zip")
+/// implies: `test.zip` holding JSON lines of `{id, query: [titles], positive, negative}`, and a
+/// card of plain text.
+fn put_zipped_reranking(hub: &mut HubFiles, mirror: &Path) {
+    let task = "MindSmallReranking";
+    let (repo, rev) = pinned(task);
+    let rows: Vec<Value> = (0..30)
+        .map(|i| {
+            serde_json::json!({
+                "id": i,
+                "query": (0..3).map(|k| sentence(i * 7 + k, 4)).collect::<Vec<_>>(),
+                "positive": [sentence(i + 100, 5)],
+                "negative": (0..5).map(|k| sentence(i * 13 + k + 200, 3 + k)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    put_mirror(mirror, task, "test.jsonl", &jsonl(&rows));
+    let mut zipped = ::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = ::zip::write::SimpleFileOptions::default()
+        .compression_method(::zip::CompressionMethod::Deflated);
+    zipped.start_file("test.jsonl", options).unwrap();
+    zipped.write_all(&jsonl(&rows)).unwrap();
+    hub.put(
+        &repo,
+        &rev,
+        "test.zip",
+        &zipped.finish().unwrap().into_inner(),
+    );
+    hub.put(
+        &repo,
+        &rev,
+        "README.md",
+        b"The test split of MIND, as reranking rows.\n",
+    );
+}
+
 /// MedrxivClusteringP2P.v2 at its pinned revision: `test.jsonl.gz` with one clustering set per
 /// row (lists of sentences and labels), which the v2 protocol pools into one split.
 fn put_clustering_sets(hub: &mut HubFiles, mirror: &Path) {
@@ -655,11 +691,13 @@ fn other_hub_layouts_score_as_the_mirror() {
     put_clustering_sets(&mut hub, mirror.path());
     put_beir_jsonl_qrels(&mut hub, mirror.path());
     put_folder_per_language(&mut hub, mirror.path());
+    put_zipped_reranking(&mut hub, mirror.path());
     let cache = hub.install();
     let tasks = [
         "ToxicConversationsClassification",
         "ImdbClassification",
         "AskUbuntuDupQuestions",
+        "MindSmallReranking",
         "MedrxivClusteringP2P.v2",
         "ArguAna",
         "MTOPDomainClassification",

@@ -16,13 +16,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 /// File extensions leafbench can read.
-pub const DATA_EXTENSIONS: [&str; 6] = [
+pub const DATA_EXTENSIONS: [&str; 7] = [
     ".parquet",
     ".jsonl",
     ".json",
     ".jsonl.gz",
     ".json.gz",
     ".tsv",
+    ".zip",
 ];
 
 /// Characters that may separate a split keyword from the rest of a name.

@@ -13,7 +13,14 @@ use crate::error::{Error, Result};
 
 /// The records of one file; `file` is the index the records will carry.
 pub fn read_records(path: &Path, file: usize) -> Result<Vec<Record>> {
-    let text = read_text(path)?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_records(path, bytes, file)
+}
+
+/// The records of the bytes of a file named `path` (a member of an archive has no file of its
+/// own; it is named after the archive and the member).
+pub fn parse_records(path: &Path, bytes: Vec<u8>, file: usize) -> Result<Vec<Record>> {
+    let text = decode(path, bytes)?;
     if text.trim_start().starts_with('[') {
         return array_records(path, &text, file);
     }
@@ -32,8 +39,7 @@ pub fn read_records(path: &Path, file: usize) -> Result<Vec<Record>> {
         .collect()
 }
 
-fn read_text(path: &Path) -> Result<String> {
-    let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+fn decode(path: &Path, mut bytes: Vec<u8>) -> Result<String> {
     if path.extension().is_some_and(|e| e == "gz") {
         let mut plain = Vec::new();
         GzDecoder::new(bytes.as_slice())

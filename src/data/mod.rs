@@ -16,6 +16,7 @@ pub mod source;
 pub mod train_test_split;
 pub mod tsv;
 pub mod typed;
+pub mod zip_archive;
 
 pub use records::SplitRecords;
 pub use source::{DataOrigin, DataSource};

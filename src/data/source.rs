@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::hf::{split_files, HubDataset};
 use super::records::SplitRecords;
-use super::{jsonl, local, parquet, tsv};
+use super::{jsonl, local, parquet, tsv, zip_archive};
 use crate::data::check::DataCheck;
 use crate::error::Result;
 use crate::hub::ResolveOptions;
@@ -119,13 +119,22 @@ pub fn load_hub_split(task: &TaskSpec, split: &str, opts: &ResolveOptions) -> Re
     Ok(records)
 }
 
-/// The records of `files`, concatenated in order.
-fn read_files(files: Vec<PathBuf>) -> Result<SplitRecords> {
-    let mut records = Vec::new();
-    for (i, path) in files.iter().enumerate() {
-        records.extend(read_file(path, i)?);
+/// The records of `paths`, concatenated in order; a zip archive stands for its data members.
+fn read_files(paths: Vec<PathBuf>) -> Result<SplitRecords> {
+    let mut all = SplitRecords::default();
+    for path in paths {
+        if zip_archive::is_archive(&path) {
+            for (member, bytes) in zip_archive::data_members(&path)? {
+                let records = jsonl::parse_records(&member, bytes, all.files.len())?;
+                all.records.extend(records);
+                all.files.push(member);
+            }
+        } else {
+            all.records.extend(read_file(&path, all.files.len())?);
+            all.files.push(path);
+        }
     }
-    Ok(SplitRecords { files, records })
+    Ok(all)
 }
 
 fn read_file(path: &Path, index: usize) -> Result<Vec<super::records::Record>> {
