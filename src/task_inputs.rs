@@ -17,7 +17,7 @@ use crate::rng::python_random::PyRandom;
 use crate::task::classification::{self, Experiments};
 use crate::task::clustering::{self, Subsample};
 use crate::task::retrieval::CORPUS_CHUNK;
-use crate::task::spec::{self, ClusteringParams};
+use crate::task::spec::{self, ClassificationParams, ClusteringParams};
 use crate::task::{TaskKind, TaskSpec};
 
 /// What an encoded text is to its task: evaluated, or part of the train split / document
@@ -99,144 +99,24 @@ pub fn units(task: &TaskSpec) -> Vec<Unit> {
 
 impl SplitInputs {
     /// The inputs of `split` of `task` (restricted to one subset). `stream` is the task's
-    /// generator ([`clustering::task_stream`]), shared by its units in [`units`] order.
+    /// generator ([`clustering::task_stream`]), shared by its units in [`units`] order. Each
+    /// split read is checked against MTEB's statistics of it before anything uses it.
     pub fn load(
         task: &TaskSpec,
         split: &str,
         data: &DataSource,
         stream: &mut PyRandom,
     ) -> Result<Self> {
-        let check = |split: &str, origin: &Path, measure: &dyn Fn() -> Figures| {
-            let subset = &task.dataset.subset;
-            data.check
-                .verify(&task.name, subset, split, origin, measure)
-        };
-        Ok(match &task.kind {
-            TaskKind::Sts(_) => {
-                let records = data.load_split(task, split)?;
-                let pairs = typed::sts_split(&records)?;
-                check(split, records.origin(), &|| figures::pairs(&pairs, false))?;
-                Self::Sts(pairs)
-            }
-            TaskKind::Classification(params) => {
-                let records = data.load_split(task, split)?;
-                let train_records = data.load_split(task, &params.train_split)?;
-                let train = typed::labelled_split(&train_records)?;
-                check(&params.train_split, train_records.origin(), &|| {
-                    figures::labelled(&train)
-                })?;
-                let mut test = typed::labelled_split(&records)?;
-                if let Some(keep) =
-                    test_cut(&params.test_subsample, &test.labels, records.origin())?
-                {
-                    test = LabelledSplit {
-                        texts: keep.iter().map(|&i| test.texts[i].clone()).collect(),
-                        labels: keep.iter().map(|&i| test.labels[i].clone()).collect(),
-                    };
-                }
-                check(split, records.origin(), &|| figures::labelled(&test))?;
-                let exps = classification::experiments(&train, params);
-                let needed = exps
-                    .needed
-                    .iter()
-                    .map(|&i| train.texts[i].clone())
-                    .collect();
-                Self::Classification {
-                    origin: records.origin().to_path_buf(),
-                    train,
-                    exps,
-                    needed,
-                    test,
-                }
-            }
-            TaskKind::PairClassification(_) => {
-                let records = data.load_split(task, split)?;
-                let origin = records.origin().to_path_buf();
-                let data = typed::pair_classification_split(records)?;
-                check(split, &origin, &|| figures::pairs(&data, true))?;
-                let (unique, left, right) = distinct_pairs(&data.sentence1, &data.sentence2);
-                Self::PairClassification {
-                    data,
-                    unique,
-                    left,
-                    right,
-                }
-            }
-            TaskKind::Summarization(_) => {
-                let records = data.load_split(task, split)?;
-                let rows = typed::summarization_split(&records)?;
-                check(split, records.origin(), &|| figures::summaries(&rows))?;
-                let human = rows
-                    .iter()
-                    .flat_map(|r| r.human_summaries.clone())
-                    .collect();
-                let machine = rows
-                    .iter()
-                    .flat_map(|r| r.machine_summaries.clone())
-                    .collect();
-                Self::Summarization {
-                    rows,
-                    human,
-                    machine,
-                }
-            }
-            TaskKind::Clustering(params) => {
-                let records = data.load_split(task, split)?;
-                let split_data = typed::clustering_split(&records)?;
-                if params.legacy {
-                    return Ok(Self::LegacyClustering(split_data));
-                }
-                let split_data = clustering_transform(params, split_data, records.origin())?;
-                check(split, records.origin(), &|| {
-                    let levels: Vec<Vec<String>> = split_data
-                        .labels
-                        .iter()
-                        .map(|l| label_levels(l, params))
-                        .collect();
-                    figures::clustering(&split_data.sentences, &levels)
-                })?;
-                let sample = clustering::subsample(split_data.sentences.len(), params, stream);
-                let pick = |i: &usize| split_data.sentences[*i].clone();
-                let labels: Vec<Vec<String>> = sample
-                    .indices
-                    .iter()
-                    .map(|&i| label_levels(&split_data.labels[i], params))
-                    .collect();
-                let levels = labels.iter().map(Vec::len).max().unwrap_or(0);
-                clustering::skip_bootstraps(stream, levels, params);
-                Self::Clustering {
-                    texts: sample.indices.iter().map(pick).collect(),
-                    labels,
-                    sample,
-                }
-            }
-            TaskKind::Reranking(_) => {
-                let records = data.load_split(task, split)?;
-                let rows = typed::reranking_rows(&records)?;
-                check(split, records.origin(), &|| figures::reranking(&rows))?;
-                let samples = typed::reranking_split(rows);
-                let queries = unique(samples.iter().flat_map(|s| s.query.iter()));
-                let documents = unique(
-                    samples
-                        .iter()
-                        .flat_map(|s| s.positive.iter().chain(&s.negative)),
-                );
-                Self::Reranking {
-                    samples,
-                    queries,
-                    documents,
-                }
-            }
-            TaskKind::Retrieval(_) => {
-                let parts = data.load_retrieval(task, split)?;
-                let split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
-                warn_unmatched(&task.name, &split_data.unmatched);
-                check(split, parts.qrels.origin(), &|| {
-                    figures::retrieval(&split_data)
-                })?;
-                Self::Retrieval(split_data)
-            }
-        })
+        let loader = Loader { task, split, data };
+        match &task.kind {
+            TaskKind::Sts(_) => loader.sts(),
+            TaskKind::Classification(params) => loader.classification(params),
+            TaskKind::PairClassification(_) => loader.pair_classification(),
+            TaskKind::Summarization(_) => loader.summarization(),
+            TaskKind::Clustering(params) => loader.clustering(params, stream),
+            TaskKind::Reranking(_) => loader.reranking(),
+            TaskKind::Retrieval(_) => loader.retrieval(),
+        }
     }
 
     /// Every encode call of the split, in the order evaluation makes them. A retrieval corpus
@@ -269,6 +149,158 @@ impl SplitInputs {
                 calls
             }
         }
+    }
+}
+
+/// One split of one task being read from one data source.
+struct Loader<'a> {
+    task: &'a TaskSpec,
+    split: &'a str,
+    data: &'a DataSource,
+}
+
+impl Loader<'_> {
+    fn records(&self, split: &str) -> Result<crate::data::SplitRecords> {
+        self.data.load_split(self.task, split)
+    }
+
+    /// `split` (read from `origin`) against MTEB's statistics, measured only if checked.
+    fn check(&self, split: &str, origin: &Path, measure: impl FnOnce() -> Figures) -> Result<()> {
+        let (task, subset) = (&self.task.name, &self.task.dataset.subset);
+        self.data.check.verify(task, subset, split, origin, measure)
+    }
+
+    fn sts(&self) -> Result<SplitInputs> {
+        let records = self.records(self.split)?;
+        let pairs = typed::sts_split(&records)?;
+        self.check(self.split, records.origin(), || {
+            figures::pairs(&pairs, false)
+        })?;
+        Ok(SplitInputs::Sts(pairs))
+    }
+
+    /// The train split whole and the evaluated split after its test cut, each checked.
+    fn classification(&self, params: &ClassificationParams) -> Result<SplitInputs> {
+        let records = self.records(self.split)?;
+        let train_records = self.records(&params.train_split)?;
+        let train = typed::labelled_split(&train_records)?;
+        let origin = train_records.origin();
+        self.check(&params.train_split, origin, || figures::labelled(&train))?;
+        let mut test = typed::labelled_split(&records)?;
+        if let Some(keep) = test_cut(&params.test_subsample, &test.labels, records.origin())? {
+            test = LabelledSplit {
+                texts: keep.iter().map(|&i| test.texts[i].clone()).collect(),
+                labels: keep.iter().map(|&i| test.labels[i].clone()).collect(),
+            };
+        }
+        self.check(self.split, records.origin(), || figures::labelled(&test))?;
+        let exps = classification::experiments(&train, params);
+        let needed = exps
+            .needed
+            .iter()
+            .map(|&i| train.texts[i].clone())
+            .collect();
+        Ok(SplitInputs::Classification {
+            origin: records.origin().to_path_buf(),
+            train,
+            exps,
+            needed,
+            test,
+        })
+    }
+
+    fn pair_classification(&self) -> Result<SplitInputs> {
+        let records = self.records(self.split)?;
+        let origin = records.origin().to_path_buf();
+        let data = typed::pair_classification_split(records)?;
+        self.check(self.split, &origin, || figures::pairs(&data, true))?;
+        let (unique, left, right) = distinct_pairs(&data.sentence1, &data.sentence2);
+        Ok(SplitInputs::PairClassification {
+            data,
+            unique,
+            left,
+            right,
+        })
+    }
+
+    fn summarization(&self) -> Result<SplitInputs> {
+        let records = self.records(self.split)?;
+        let rows = typed::summarization_split(&records)?;
+        self.check(self.split, records.origin(), || figures::summaries(&rows))?;
+        let human = rows
+            .iter()
+            .flat_map(|r| r.human_summaries.clone())
+            .collect();
+        let machine = rows
+            .iter()
+            .flat_map(|r| r.machine_summaries.clone())
+            .collect();
+        Ok(SplitInputs::Summarization {
+            rows,
+            human,
+            machine,
+        })
+    }
+
+    /// The split after MTEB's transform (checked there), then the evaluator's document sample.
+    fn clustering(&self, params: &ClusteringParams, stream: &mut PyRandom) -> Result<SplitInputs> {
+        let records = self.records(self.split)?;
+        let split_data = typed::clustering_split(&records)?;
+        if params.legacy {
+            return Ok(SplitInputs::LegacyClustering(split_data));
+        }
+        let split_data = clustering_transform(params, split_data, records.origin())?;
+        self.check(self.split, records.origin(), || {
+            let levels: Vec<Vec<String>> = split_data
+                .labels
+                .iter()
+                .map(|l| label_levels(l, params))
+                .collect();
+            figures::clustering(&split_data.sentences, &levels)
+        })?;
+        let sample = clustering::subsample(split_data.sentences.len(), params, stream);
+        let pick = |i: &usize| split_data.sentences[*i].clone();
+        let labels: Vec<Vec<String>> = sample
+            .indices
+            .iter()
+            .map(|&i| label_levels(&split_data.labels[i], params))
+            .collect();
+        let levels = labels.iter().map(Vec::len).max().unwrap_or(0);
+        clustering::skip_bootstraps(stream, levels, params);
+        Ok(SplitInputs::Clustering {
+            texts: sample.indices.iter().map(pick).collect(),
+            labels,
+            sample,
+        })
+    }
+
+    /// The rows as the file holds them are checked; the scored samples are then kept.
+    fn reranking(&self) -> Result<SplitInputs> {
+        let records = self.records(self.split)?;
+        let rows = typed::reranking_rows(&records)?;
+        self.check(self.split, records.origin(), || figures::reranking(&rows))?;
+        let samples = typed::reranking_split(rows);
+        let queries = unique(samples.iter().flat_map(|s| s.query.iter()));
+        let documents = unique(
+            samples
+                .iter()
+                .flat_map(|s| s.positive.iter().chain(&s.negative)),
+        );
+        Ok(SplitInputs::Reranking {
+            samples,
+            queries,
+            documents,
+        })
+    }
+
+    fn retrieval(&self) -> Result<SplitInputs> {
+        let parts = self.data.load_retrieval(self.task, self.split)?;
+        let split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
+        warn_unmatched(&self.task.name, &split_data.unmatched);
+        self.check(self.split, parts.qrels.origin(), || {
+            figures::retrieval(&split_data)
+        })?;
+        Ok(SplitInputs::Retrieval(split_data))
     }
 }
 
