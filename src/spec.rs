@@ -69,6 +69,21 @@ pub struct DatasetRef {
     /// MTEB `dataset_transform` does. The local mirror already uses MTEB's names.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rename_columns: BTreeMap<String, String>,
+    /// For a revision that `datasets` reads only through the repo's loading script: the files
+    /// that script reads and the columns it yields, so that they are read without running it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loading_script: Option<LoadingScript>,
+}
+
+/// What a dataset repo's loading script reads, as a task file declares it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LoadingScript {
+    /// Subset → split → the repo file holding it.
+    pub files: BTreeMap<String, BTreeMap<String, String>>,
+    /// The file's column → the name the script gives it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, String>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -679,9 +679,71 @@ fn put_folder_per_language(hub: &mut HubFiles, mirror: &Path) {
     hub.put(&repo, &rev, "mtop_domain.py", b"# loading script\n");
 }
 
-/// The layouts of the other task families, each seen at (or, for ArguAna, declared by the card
-/// of) the pinned revision: the same synthetic rows in the mirror's layout and in the hub's
-/// score the same from both.
+/// A field as Python's `csv` writer writes it with a tab delimiter: quoted, with quotes
+/// doubled, when it holds a quote, a tab or a line break.
+fn tsv_field(text: &str) -> String {
+    if text.contains(['"', '\t', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// AmazonCounterfactualClassification at its pinned revision, read through a loading script:
+/// `data/<LANG>_<split>.tsv` files of `sentence` and `is_counterfactual` (the task file names
+/// them), some sentences quoted because they hold quotes, beside the script. All four subsets
+/// and both evaluation splits are read.
+fn put_loading_script_tsv(hub: &mut HubFiles, mirror: &Path) {
+    let task = "AmazonCounterfactualClassification";
+    let (repo, rev) = pinned(task);
+    let prefixes = [
+        ("en-ext", "EN-ext"),
+        ("en", "EN"),
+        ("de", "DE"),
+        ("ja", "JP"),
+    ];
+    for (k, (subset, prefix)) in prefixes.iter().enumerate() {
+        for (split, file_split, n) in [
+            ("train", "train", 120),
+            ("validation", "valid", 30),
+            ("test", "test", 40),
+        ] {
+            let (mut rows, _) = labelled_rows(n, k * 1_000 + n, 4);
+            for (i, row) in rows.iter_mut().enumerate().filter(|(i, _)| i % 5 == 0) {
+                let text = row["text"].as_str().unwrap();
+                row["text"] = format!("\"{text}\" she said{}", "!".repeat(i % 3)).into();
+            }
+            put_mirror(
+                mirror,
+                task,
+                &format!("{subset}/{split}.jsonl"),
+                &jsonl(&rows),
+            );
+            let tsv: String = std::iter::once("sentence\tis_counterfactual\n".to_string())
+                .chain(rows.iter().map(|r| {
+                    let text = tsv_field(r["text"].as_str().unwrap());
+                    format!("{text}\t{}\n", r["label"])
+                }))
+                .collect();
+            hub.put(
+                &repo,
+                &rev,
+                &format!("data/{prefix}_{file_split}.tsv"),
+                tsv.as_bytes(),
+            );
+        }
+    }
+    hub.put(
+        &repo,
+        &rev,
+        "amazon_counterfactual.py",
+        b"# loading script\n",
+    );
+}
+
+/// The layouts of the other task families at their pinned revisions (tasks/README.md says
+/// which were seen and which inferred): the same synthetic rows in the mirror's layout and in
+/// the hub's score the same from both.
 #[test]
 fn other_hub_layouts_score_as_the_mirror() {
     let mirror = tempfile::tempdir().unwrap();
@@ -692,6 +754,7 @@ fn other_hub_layouts_score_as_the_mirror() {
     put_beir_jsonl_qrels(&mut hub, mirror.path());
     put_folder_per_language(&mut hub, mirror.path());
     put_zipped_reranking(&mut hub, mirror.path());
+    put_loading_script_tsv(&mut hub, mirror.path());
     let cache = hub.install();
     let tasks = [
         "ToxicConversationsClassification",
@@ -701,6 +764,7 @@ fn other_hub_layouts_score_as_the_mirror() {
         "MedrxivClusteringP2P.v2",
         "ArguAna",
         "MTOPDomainClassification",
+        "AmazonCounterfactualClassification",
     ];
     let work = tempfile::tempdir().unwrap();
     for source in ["local", "hub"] {
@@ -720,12 +784,14 @@ fn other_hub_layouts_score_as_the_mirror() {
         );
         assert_eq!(local, scores(work.path(), "hub", task), "{task}");
     }
-    let mtop = scores(work.path(), "hub", "MTOPDomainClassification");
-    for split in ["validation", "test"] {
-        assert_eq!(
-            mtop[split].as_array().unwrap().len(),
-            6,
-            "{split}: every language"
-        );
+    for (task, subsets) in [
+        ("MTOPDomainClassification", 6),
+        ("AmazonCounterfactualClassification", 4),
+    ] {
+        let hub = scores(work.path(), "hub", task);
+        for split in ["validation", "test"] {
+            let found = hub[split].as_array().unwrap().len();
+            assert_eq!(found, subsets, "{task} {split}: every subset");
+        }
     }
 }

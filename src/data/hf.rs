@@ -3,13 +3,14 @@
 //! Python's `huggingface_hub` shares), else downloaded with hf-hub into that cache unless
 //! offline. Which files hold a split is decided by [`super::data_files`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hf_hub::api::sync::ApiRepo;
 use hf_hub::{Cache, Repo, RepoType};
 use tracing::info;
 
-use super::data_files::{split_data_files, split_names};
+use super::data_files::{has_data_extension, split_data_files, split_names};
 use crate::error::{Error, Result};
 use crate::hub::{
     build_api, check_repo_id, check_revision, default_cache_root, is_commit_sha, is_plain_sha,
@@ -28,6 +29,9 @@ pub struct HubDataset {
     /// When the config lacks the requested split but has exactly one, read that one (MTEB's
     /// retrieval loader does this for the `corpus` and `queries` configs).
     pub take_only_split: bool,
+    /// Split → file, where the revision is read through a loading script whose files the
+    /// task file names ([`crate::spec::LoadingScript`]); the file names then decide nothing.
+    pub script_files: Option<BTreeMap<String, String>>,
 }
 
 impl HubDataset {
@@ -49,6 +53,10 @@ impl HubDataset {
             },
             config: config.to_string(),
             take_only_split: false,
+            script_files: dataset
+                .loading_script
+                .as_ref()
+                .map(|script| script.files.get(config).cloned().unwrap_or_default()),
         }
     }
 
@@ -68,6 +76,9 @@ impl HubDataset {
         card: Option<&str>,
         split: &str,
     ) -> std::result::Result<Vec<String>, String> {
+        if let Some(files) = &self.script_files {
+            return script_file(files, listing, &self.config, split);
+        }
         let found = split_data_files(listing, card, &self.config, split);
         if found.is_ok() || !self.take_only_split {
             return found;
@@ -89,6 +100,31 @@ impl HubDataset {
     fn hub_repo(&self, revision: &str) -> Repo {
         Repo::with_revision(self.repo.clone(), RepoType::Dataset, revision.to_string())
     }
+}
+
+/// The file a loading script reads for `split` of `config`, which the repo must hold.
+fn script_file(
+    files: &BTreeMap<String, String>,
+    listing: &[String],
+    config: &str,
+    split: &str,
+) -> std::result::Result<Vec<String>, String> {
+    let Some(file) = files.get(split) else {
+        return Err(format!(
+            "the task file names no file that the loading script reads for split `{split}` \
+             of config `{config}`"
+        ));
+    };
+    if !listing.contains(file) {
+        return Err(format!(
+            "`{file}` (what the loading script reads for split `{split}` of config \
+             `{config}`) is not in the repo"
+        ));
+    }
+    if !has_data_extension(file) {
+        return Err(format!("`{file}` is not a format leafbench reads"));
+    }
+    Ok(vec![file.clone()])
 }
 
 /// The local files holding `split`, in the order `datasets` reads them.
@@ -270,6 +306,7 @@ mod tests {
             revision: revision.into(),
             config: config.into(),
             take_only_split: false,
+            script_files: None,
         }
     }
 
@@ -326,6 +363,38 @@ mod tests {
             err.contains("mteb/tiny@")
                 && err.contains("split `validation`")
                 && err.contains("no file is named"),
+            "{err}"
+        );
+    }
+
+    /// A loading script's files are read as the task file names them, whatever the
+    /// conventions say (`test.jsonl` here would hold the test split of `default`).
+    #[test]
+    fn a_loading_scripts_files_are_taken_as_named() {
+        let root = cache_with(&[
+            ("data/EN_valid.tsv", "sentence\tlabel\n"),
+            ("test.jsonl", "{}\n"),
+            ("tiny.py", "# loading script\n"),
+        ]);
+        let mut script = dataset(SHA, "en");
+        let files = BTreeMap::from([
+            ("validation".to_string(), "data/EN_valid.tsv".to_string()),
+            ("test".to_string(), "data/EN_test.tsv".to_string()),
+        ]);
+        script.script_files = Some(files);
+        let opts = offline(root.path());
+        let found = split_files(&script, "validation", &opts).unwrap();
+        assert!(found[0].ends_with("data/EN_valid.tsv"), "{found:?}");
+        let err = split_files(&script, "test", &opts).unwrap_err().to_string();
+        assert!(
+            err.contains("`data/EN_test.tsv` (what the loading script reads for split `test`"),
+            "{err}"
+        );
+        let err = split_files(&script, "train", &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("names no file that the loading script reads"),
             "{err}"
         );
     }

@@ -109,10 +109,10 @@ pub fn load_hub_split(task: &TaskSpec, split: &str, opts: &ResolveOptions) -> Re
     if task.dataset.fast_loading {
         records.keep_where("lang", &task.dataset.subset)?;
     }
-    let renames: Vec<(String, String)> = task
-        .dataset
-        .rename_columns
-        .iter()
+    // The loading script names its columns first; the task's transform renames after it.
+    let script_columns = task.dataset.loading_script.iter().flat_map(|s| &s.columns);
+    let renames: Vec<(String, String)> = script_columns
+        .chain(&task.dataset.rename_columns)
         .map(|(from, to)| (from.clone(), to.clone()))
         .collect();
     records.rename(&renames);
