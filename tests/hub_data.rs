@@ -3,7 +3,8 @@
 //! gzipped JSON, a fast-loading config with a `lang` column, MTEB's original column names, a
 //! BEIR repo with `corpus`, `queries` and qrels configs, splits concatenated into the evaluated one)
 //! inside a cache at the tasks' pinned revisions, then checks that `leafbench run` from that
-//! cache gives exactly the scores it gives from the local mirror.
+//! cache gives exactly the scores it gives from the local mirror. The other layout families
+//! (tasks/README.md, "Hub layouts") are met with synthetic rows written in both layouts.
 
 mod common;
 
@@ -679,6 +680,52 @@ fn put_folder_per_language(hub: &mut HubFiles, mirror: &Path) {
     hub.put(&repo, &rev, "mtop_domain.py", b"# loading script\n");
 }
 
+/// HotpotQAHardNegatives as `datasets`' `push_to_hub` lays out a repo of three configs
+/// (inferred: no page shows these repos): `corpus`, `queries` and `default` declared by the
+/// card, each a Parquet shard of a `test` split in its own folder, `data/` for `default`.
+fn put_config_parquet_retrieval(hub: &mut HubFiles, mirror: &Path) {
+    let task = "HotpotQAHardNegatives";
+    let (repo, rev) = pinned(task);
+    let ids = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>();
+    let corpus: Vec<Value> = ids("doc", 90)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| serde_json::json!({"_id": id, "title": sentence(i + 7, 2), "text": sentence(i, 10)}))
+        .collect();
+    let queries: Vec<Value> = ids("q", 25)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| serde_json::json!({"_id": id, "text": sentence(i * 3 + 1, 6)}))
+        .collect();
+    // Two judged documents a query, as HotpotQA's two supporting passages.
+    let qrels: Vec<(String, String)> = (0..25)
+        .flat_map(|i| [(i, i * 3), (i, i * 3 + 2)])
+        .map(|(q, d)| (format!("q{q}"), format!("doc{d}")))
+        .collect();
+    let tsv: String = std::iter::once("query-id\tcorpus-id\tscore\n".to_string())
+        .chain(qrels.iter().map(|(q, d)| format!("{q}\t{d}\t1\n")))
+        .collect();
+    put_mirror(mirror, task, "corpus.jsonl", &jsonl(&corpus));
+    put_mirror(mirror, task, "queries.jsonl", &jsonl(&queries));
+    put_mirror(mirror, task, "qrels/test.tsv", tsv.as_bytes());
+    let shard = "test-00000-of-00001.parquet";
+    let c = |key: &str| strings(&corpus, key);
+    let corpus_frame = df!("_id" => c("_id"), "title" => c("title"), "text" => c("text")).unwrap();
+    hub.put_parquet(&repo, &rev, &format!("corpus/{shard}"), corpus_frame);
+    let queries_frame =
+        df!("_id" => strings(&queries, "_id"), "text" => strings(&queries, "text")).unwrap();
+    hub.put_parquet(&repo, &rev, &format!("queries/{shard}"), queries_frame);
+    let (q, d): (Vec<&str>, Vec<&str>) =
+        qrels.iter().map(|(q, d)| (q.as_str(), d.as_str())).unzip();
+    let judgements =
+        df!("query-id" => q, "corpus-id" => d, "score" => vec![1i64; qrels.len()]).unwrap();
+    hub.put_parquet(&repo, &rev, &format!("data/{shard}"), judgements);
+    let card = "---\nconfigs:\n- config_name: corpus\n  data_files:\n  - split: test\n    path: corpus/test-*\n\
+        - config_name: default\n  data_files:\n  - split: test\n    path: data/test-*\n\
+        - config_name: queries\n  data_files:\n  - split: test\n    path: queries/test-*\n---\n";
+    hub.put(&repo, &rev, "README.md", card.as_bytes());
+}
+
 /// A field as Python's `csv` writer writes it with a tab delimiter: quoted, with quotes
 /// doubled, when it holds a quote, a tab or a line break.
 fn tsv_field(text: &str) -> String {
@@ -755,6 +802,7 @@ fn other_hub_layouts_score_as_the_mirror() {
     put_folder_per_language(&mut hub, mirror.path());
     put_zipped_reranking(&mut hub, mirror.path());
     put_loading_script_tsv(&mut hub, mirror.path());
+    put_config_parquet_retrieval(&mut hub, mirror.path());
     let cache = hub.install();
     let tasks = [
         "ToxicConversationsClassification",
@@ -765,6 +813,7 @@ fn other_hub_layouts_score_as_the_mirror() {
         "ArguAna",
         "MTOPDomainClassification",
         "AmazonCounterfactualClassification",
+        "HotpotQAHardNegatives",
     ];
     let work = tempfile::tempdir().unwrap();
     for source in ["local", "hub"] {
