@@ -1,6 +1,6 @@
-//! Task data read from the Hugging Face cache: the test rewrites six tasks of `../shared/data`
+//! Task data read from the Hugging Face cache: the test rewrites seven tasks of `../shared/data`
 //! into their hub repos' layouts and formats (Parquet with and without a dataset card,
-//! gzipped JSON, a fast-loading config with a `lang` column, MTEB's original column names, a
+//! gzipped JSON, fast-loading configs with a `lang` column, MTEB's original column names, a
 //! BEIR repo with `corpus`, `queries` and qrels configs, splits concatenated into the evaluated one)
 //! inside a cache at the tasks' pinned revisions, then checks that `leafbench run` from that
 //! cache gives exactly the scores it gives from the local mirror. The other layout families
@@ -18,8 +18,9 @@ use serde_json::Value;
 
 use common::fake_hub::{FakeHub, FakeRepo};
 
-const TASKS: [&str; 6] = [
+const TASKS: [&str; 7] = [
     "STS17",
+    "MassiveIntentClassification",
     "TwitterURLCorpus",
     "SIB200Classification",
     // The same repo as SIB200Classification: its train, validation and test are clustered as
@@ -178,6 +179,45 @@ fn put_sts17(hub: &mut HubFiles) {
     hub.put_parquet(&repo, &rev, "test/0000.parquet", frame);
 }
 
+/// MassiveIntentClassification as neighbouring commits of its repo store it: one folder per
+/// split holding `<language>.json.gz` (JSON lines with a `lang` column, no card); the fast-loading
+/// task reads every file of the split and keeps its language. The English rows are the mirror's.
+fn put_massive(hub: &mut HubFiles) {
+    let task = "MassiveIntentClassification";
+    let (repo, rev) = pinned(task);
+    for split in ["train", "validation", "test"] {
+        let en = mirror_rows(&format!("{task}/en/{split}.jsonl"));
+        let hub_row = |i: usize, lang: &str, text: &str, label: &str| serde_json::json!({"id": i.to_string(), "lang": lang, "label": label, "label_text": label, "text": text});
+        let english: Vec<Value> = en
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                hub_row(
+                    i,
+                    "en",
+                    r["text"].as_str().unwrap(),
+                    r["label"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let german: Vec<Value> = (0..50)
+            .map(|i| hub_row(i, "de", &format!("weck mich um {i} uhr"), "alarm_set"))
+            .collect();
+        hub.put(
+            &repo,
+            &rev,
+            &format!("{split}/en.json.gz"),
+            &gzip(&jsonl(&english)),
+        );
+        hub.put(
+            &repo,
+            &rev,
+            &format!("{split}/de.json.gz"),
+            &gzip(&jsonl(&german)),
+        );
+    }
+}
+
 /// TwitterURLCorpus as its pinned revision stores it: `test.json.gz`, one row of lists under
 /// the original names `sent1`, `sent2`, `labels`; no dataset card.
 fn put_twitter_url(hub: &mut HubFiles) {
@@ -261,6 +301,7 @@ fn all_tasks() -> HubFiles {
     put_sib200(&mut hub);
     put_summeval(&mut hub);
     put_scifact(&mut hub);
+    put_massive(&mut hub);
     hub
 }
 
@@ -271,8 +312,9 @@ fn config(work: &Path, source: &str, tasks: &[&str]) -> PathBuf {
 }
 
 /// The one subset the mirror holds of its multi-subset tasks.
-const MIRROR_SUBSETS: [(&str, &str); 3] = [
+const MIRROR_SUBSETS: [(&str, &str); 4] = [
     ("STS17", "en-en"),
+    ("MassiveIntentClassification", "en"),
     ("SIB200Classification", "eng_Latn"),
     ("SIB200ClusteringS2S", "eng_Latn"),
 ];
@@ -726,6 +768,64 @@ fn put_config_parquet_retrieval(hub: &mut HubFiles, mirror: &Path) {
     hub.put(&repo, &rev, "README.md", card.as_bytes());
 }
 
+/// STS22.v2 as the head of its repo stores it (the pinned commit is not placed in that
+/// history): `data/train.jsonl.gz` and `data/test.jsonl.gz`, every language in one file with a
+/// `lang` column. All eighteen subsets are read from the test file.
+fn put_gzipped_fast_loading(hub: &mut HubFiles, mirror: &Path) {
+    let task = "STS22.v2";
+    let (repo, rev) = pinned(task);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tasks/{task}.yaml"));
+    let subsets = leafbench::task::TaskSpec::load(&path).unwrap().subsets();
+    let mut per_language = Vec::new();
+    for (k, lang) in subsets.iter().enumerate() {
+        let rows: Vec<Value> = (0..20)
+            .map(|i| {
+                let score = 1.0 + ((i * 5 + k) % 7) as f64 / 2.0;
+                serde_json::json!({"sentence1": sentence(i + k, 9), "sentence2": sentence(i * 3 + k, 8), "score": score})
+            })
+            .collect();
+        put_mirror(mirror, task, &format!("{lang}/test.jsonl"), &jsonl(&rows));
+        per_language.push((lang, rows));
+    }
+    // One file of every language, rows interleaved: row i of each language in turn.
+    let all: Vec<Value> = (0..20)
+        .flat_map(|i| per_language.iter().map(move |(lang, rows)| (i, lang, rows)))
+        .map(|(i, lang, rows)| {
+            let mut row = rows[i].clone();
+            row["lang"] = lang.as_str().into();
+            row
+        })
+        .collect();
+    hub.put(&repo, &rev, "data/test.jsonl.gz", &gzip(&jsonl(&all)));
+    let train: Vec<Value> = (0..10)
+        .map(|i| serde_json::json!({"sentence1": "x", "sentence2": sentence(i, 3), "score": 2.0, "lang": "en"}))
+        .collect();
+    hub.put(&repo, &rev, "data/train.jsonl.gz", &gzip(&jsonl(&train)));
+}
+
+/// ClusTREC-Covid with one config per subset declared by its card, named with spaces as mteb
+/// names the subsets (inferred: mteb loads `title and abstract` and `title` with a `test` split
+/// at the pin, which in this repo only a card's configs can give). The rows are those of the
+/// multi-subset test's synthetic copy; both subsets draw from one random stream.
+fn put_card_configs_with_spaces(hub: &mut HubFiles, mirror: &Path) {
+    let task = "ClusTREC-Covid";
+    let (repo, rev) = pinned(task);
+    let mut card = String::from("---\nconfigs:\n");
+    for (subset, folder) in [
+        ("title and abstract", "title_and_abstract"),
+        ("title", "title"),
+    ] {
+        let rel = format!("{task}/{subset}/test.jsonl");
+        let bytes = std::fs::read(common::fixtures().join("multi_subset/data").join(&rel)).unwrap();
+        put_mirror(mirror, task, &format!("{subset}/test.jsonl"), &bytes);
+        hub.put(&repo, &rev, &format!("{folder}/test.jsonl"), &bytes);
+        card += &format!(
+            "- config_name: {subset}\n  data_files:\n  - split: test\n    path: {folder}/test.jsonl\n"
+        );
+    }
+    hub.put(&repo, &rev, "README.md", format!("{card}---\n").as_bytes());
+}
+
 /// A field as Python's `csv` writer writes it with a tab delimiter: quoted, with quotes
 /// doubled, when it holds a quote, a tab or a line break.
 fn tsv_field(text: &str) -> String {
@@ -803,6 +903,8 @@ fn other_hub_layouts_score_as_the_mirror() {
     put_zipped_reranking(&mut hub, mirror.path());
     put_loading_script_tsv(&mut hub, mirror.path());
     put_config_parquet_retrieval(&mut hub, mirror.path());
+    put_gzipped_fast_loading(&mut hub, mirror.path());
+    put_card_configs_with_spaces(&mut hub, mirror.path());
     let cache = hub.install();
     let tasks = [
         "ToxicConversationsClassification",
@@ -814,6 +916,8 @@ fn other_hub_layouts_score_as_the_mirror() {
         "MTOPDomainClassification",
         "AmazonCounterfactualClassification",
         "HotpotQAHardNegatives",
+        "STS22.v2",
+        "ClusTREC-Covid",
     ];
     let work = tempfile::tempdir().unwrap();
     for source in ["local", "hub"] {
@@ -833,13 +937,16 @@ fn other_hub_layouts_score_as_the_mirror() {
         );
         assert_eq!(local, scores(work.path(), "hub", task), "{task}");
     }
-    for (task, subsets) in [
-        ("MTOPDomainClassification", 6),
-        ("AmazonCounterfactualClassification", 4),
+    let both = ["validation", "test"].as_slice();
+    for (task, splits, subsets) in [
+        ("MTOPDomainClassification", both, 6),
+        ("AmazonCounterfactualClassification", both, 4),
+        ("STS22.v2", ["test"].as_slice(), 18),
+        ("ClusTREC-Covid", ["test"].as_slice(), 2),
     ] {
         let hub = scores(work.path(), "hub", task);
-        for split in ["validation", "test"] {
-            let found = hub[split].as_array().unwrap().len();
+        for split in splits {
+            let found = hub[split].as_array().map_or(0, Vec::len);
             assert_eq!(found, subsets, "{task} {split}: every subset");
         }
     }
