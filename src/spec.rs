@@ -277,6 +277,36 @@ impl TaskSpec {
         Ok(spec)
     }
 
+    /// What a `loading_script` leaves unnamed: a subset without files, a subset the task does
+    /// not have, or a split the task reads (its evaluation splits, a classifier's train split)
+    /// without a file.
+    fn loading_script_gap(&self) -> Option<String> {
+        let script = self.dataset.loading_script.as_ref()?;
+        let subsets = self.subsets();
+        if let Some(k) = script.files.keys().find(|k| !subsets.contains(k)) {
+            return Some(format!(
+                "`loading_script.files` names `{k}`, which is not a subset"
+            ));
+        }
+        let mut splits = self.eval_splits.clone();
+        if let TaskKind::Classification(params) = &self.kind {
+            splits.push(params.train_split.clone());
+        }
+        for subset in &subsets {
+            let Some(files) = script.files.get(subset) else {
+                return Some(format!(
+                    "`loading_script.files` has no entry for subset `{subset}`"
+                ));
+            };
+            if let Some(split) = splits.iter().find(|s| !files.contains_key(*s)) {
+                return Some(format!(
+                    "`loading_script.files.{subset}` names no file for split `{split}`"
+                ));
+            }
+        }
+        None
+    }
+
     /// The subsets evaluated, in mteb's order.
     pub fn subsets(&self) -> Vec<String> {
         if self.dataset.subsets.is_empty() {
@@ -395,6 +425,9 @@ impl TaskSpec {
                 "eval_splits is empty; expected at least one split",
             ));
         }
+        if let Some(problem) = self.loading_script_gap() {
+            return Err(Error::invalid(path, problem));
+        }
         Ok(())
     }
 
@@ -462,6 +495,18 @@ mod tests {
             (
                 "{path: a, revision: b, subsets: [z, a]}\nlanguages:\n  z: [eng-Latn]\n  a: [deu-Latn]\n  q: [fra-Latn]",
                 "`languages` names `q`, which is not a subset",
+            ),
+            (
+                "{path: a, revision: b, subsets: [z, a], loading_script: {files: {z: {test: z.tsv}}}}",
+                "`loading_script.files` has no entry for subset `a`",
+            ),
+            (
+                "{path: a, revision: b, subsets: [z, a], loading_script: {files: {z: {test: z.tsv}, a: {train: a.tsv}}}}",
+                "`loading_script.files.a` names no file for split `test`",
+            ),
+            (
+                "{path: a, revision: b, subsets: [z, a], loading_script: {files: {z: {test: z.tsv}, a: {test: a.tsv}, q: {test: q.tsv}}}}",
+                "`loading_script.files` names `q`, which is not a subset",
             ),
         ] {
             std::fs::write(&path, format!("{head}dataset: {dataset}\n")).unwrap();
