@@ -279,9 +279,14 @@ impl TaskSpec {
 
     /// What a `loading_script` leaves unnamed: a subset without files, a subset the task does
     /// not have, or a split the task reads (its evaluation splits, a classifier's train split)
-    /// without a file.
+    /// without a file; or a retrieval task, which does not read one.
     fn loading_script_gap(&self) -> Option<String> {
         let script = self.dataset.loading_script.as_ref()?;
+        if let TaskKind::Retrieval(_) = self.kind {
+            // Retrieval reads three configs (corpus, queries, qrels), which the per-subset
+            // files of a loading script do not describe.
+            return Some("`loading_script` is not read for a retrieval task".into());
+        }
         let subsets = self.subsets();
         if let Some(k) = script.files.keys().find(|k| !subsets.contains(k)) {
             return Some(format!(
@@ -513,6 +518,23 @@ mod tests {
             let err = TaskSpec::load(&path).unwrap_err().to_string();
             assert!(err.contains("X.yaml") && err.contains(why), "{err}");
         }
+    }
+
+    #[test]
+    fn a_retrieval_task_cannot_name_a_loading_script() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("R.yaml");
+        std::fs::write(
+            &path,
+            "name: R\ntype: Retrieval\neval_splits: [test]\nmain_score: ndcg_at_10\nparams: {}\n\
+             dataset: {path: a, revision: b, loading_script: {files: {default: {test: q.tsv}}}}\n",
+        )
+        .unwrap();
+        let err = TaskSpec::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("R.yaml") && err.contains("not read for a retrieval task"),
+            "{err}"
+        );
     }
 
     #[test]

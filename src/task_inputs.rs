@@ -242,14 +242,17 @@ impl Loader<'_> {
         })
     }
 
-    /// The split after MTEB's transform (checked there), then the evaluator's document sample.
+    /// The split checked as the protocol clusters it (after MTEB's v2 transform; as stored for
+    /// the legacy protocol), then the evaluator's document sample.
     fn clustering(&self, params: &ClusteringParams, stream: &mut PyRandom) -> Result<SplitInputs> {
         let records = self.records(self.split)?;
         let split_data = typed::clustering_split(&records)?;
-        if params.legacy {
-            return Ok(SplitInputs::LegacyClustering(split_data));
-        }
-        let split_data = clustering_transform(params, split_data, records.origin())?;
+        // The legacy protocol clusters each set as it is; the v2 one transforms the split first.
+        let split_data = if params.legacy {
+            split_data
+        } else {
+            clustering_transform(params, split_data, records.origin())?
+        };
         self.check(self.split, records.origin(), || {
             let levels: Vec<Vec<String>> = split_data
                 .labels
@@ -258,6 +261,9 @@ impl Loader<'_> {
                 .collect();
             figures::clustering(&split_data.sentences, &levels)
         })?;
+        if params.legacy {
+            return Ok(SplitInputs::LegacyClustering(split_data));
+        }
         let sample = clustering::subsample(split_data.sentences.len(), params, stream);
         let pick = |i: &usize| split_data.sentences[*i].clone();
         let labels: Vec<Vec<String>> = sample

@@ -141,12 +141,17 @@ impl DataCheck {
             return Ok(());
         }
         let stats = self.stats.as_ref().expect("status Passed needs statistics");
+        // A task with statistics is recorded as checked, so a split without figures is an
+        // error rather than a split that goes unchecked under that record.
         let Some(expected) = stats.expected(task, subset, split) else {
-            tracing::warn!(
-                "{task}: {} has no figures for split {split} of subset {subset}; not checked",
-                stats.path.display()
-            );
-            return Ok(());
+            return Err(Error::invalid(
+                &stats.path,
+                format!(
+                    "{task} has statistics, but none for split {split} of subset {subset}; \
+                     add them, or skip the check for it (--no-data-check, or \
+                     `no_data_check: [{task}]` in the run configuration)"
+                ),
+            ));
         };
         let found = measure();
         let differences = differences(expected, &found);
@@ -281,6 +286,35 @@ mod tests {
             label_differences(missing.as_object().unwrap(), &found),
             ["labels[c]: expected 1, found 0"]
         );
+    }
+
+    #[test]
+    fn a_split_without_figures_is_an_error_not_a_pass() {
+        let splits = HashMap::from([("test".to_string(), expected(json!({"rows": 1})))]);
+        let task = TaskStats {
+            source: "mteb".into(),
+            subsets: HashMap::from([("default".to_string(), splits)]),
+        };
+        let stats = DataStats {
+            path: PathBuf::from("tasks/data_stats.json"),
+            tasks: HashMap::from([("T".to_string(), task)]),
+        };
+        let check = DataCheck::new(Some(stats), SkipCheck::Nothing);
+        let one_row = || Figures::from([("rows".to_string(), Figure::Count(1))]);
+        let here = Path::new("data/T");
+        assert!(check.verify("T", "default", "test", here, one_row).is_ok());
+        let err = check
+            .verify("T", "default", "train", here, one_row)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("tasks/data_stats.json") && err.contains("none for split train"),
+            "{err}"
+        );
+        let skipped = DataCheck::new(None, SkipCheck::Tasks(vec!["T".into()]));
+        assert!(skipped
+            .verify("T", "default", "train", here, one_row)
+            .is_ok());
     }
 
     #[test]
