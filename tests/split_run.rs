@@ -79,7 +79,10 @@ impl Split {
             "models:\n  - {{name: me/tiny, path: {}}}\ntasks: [BigSTS, MyRetrieval]\ndata_dir: data\noutput_dir: {out}\n",
             common::fixture_model("leaf_mt").display()
         );
-        std::fs::write(&path, text).unwrap();
+        // Written aside and renamed over: a shard started a moment ago may be reading it.
+        let partial = path.with_extension("yaml.partial");
+        std::fs::write(&partial, text).unwrap();
+        std::fs::rename(&partial, &path).unwrap();
         path
     }
 
