@@ -146,13 +146,16 @@ def load_leaf_task(entry: dict) -> dict:
     params.update(LEAF_FIXED["*"])
     params.update(LEAF_FIXED.get(entry["type"], {}))
     dataset = {"subset": "default", "subsets": [], "fast_loading": False, "rename_columns": {},
-               "concat_splits": [], **entry["dataset"]}
+               "concat_splits": [], "top_ranked": False, **entry["dataset"]}
+    if entry["type"] == "Reranking":
+        params.setdefault("max_over_subqueries", False)
     subsets = dataset["subsets"] or [dataset["subset"]]
     languages = entry.get("languages") or ["eng-Latn"]
     if isinstance(languages, list):
         languages = {s: languages for s in subsets}
     return {
         "name": entry["name"],
+        "key": f"{entry['name']}@{entry['edition']}" if entry.get("edition") else entry["name"],
         "type": entry["type"],
         "dataset": dataset,
         "subsets": subsets,
@@ -325,6 +328,7 @@ def _plain(value):
 def mteb_view(task, bench_task) -> dict:
     """mteb's side, in leafbench's field names, with dataset_transform overrides applied."""
     from mteb.abstasks.clustering_legacy import AbsTaskClusteringLegacy
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
 
     meta = task.metadata
     transforms = scan_transforms(task)
@@ -342,6 +346,8 @@ def mteb_view(task, bench_task) -> dict:
         params["drop_singleton_labels"] = transforms["drop_singleton_labels"]
     if kind == "Summarization":
         params["evaluator"] = getattr(type(task), "evaluator", None).__name__
+    if kind == "Reranking":
+        params["max_over_subqueries"] = _merges_subqueries(task)
     if kind in ("Classification", "Clustering"):
         params["test_subsample"] = _test_cut(transforms["cuts"])
     source = bench_task if bench_task is not None else task
@@ -352,6 +358,8 @@ def mteb_view(task, bench_task) -> dict:
             "path": meta.dataset.get("path"),
             "revision": meta.dataset.get("revision"),
             "fast_loading": bool(getattr(task, "fast_loading", False)),
+            # mteb 2 reads every Reranking task as a retrieval split with its top_ranked config.
+            "top_ranked": kind == "Reranking" and isinstance(task, AbsTaskRetrieval),
             "rename_columns": transforms["renames"],
         },
         "hf_subsets": list(meta.hf_subsets),
@@ -365,6 +373,15 @@ def mteb_view(task, bench_task) -> dict:
         "cuts": transforms["cuts"],
         "merged_splits": transforms["merged_splits"],
     }
+
+
+def _merges_subqueries(task) -> bool:
+    """Whether the task's own scores merge sub-queries (MindSmall's task_specific_scores)."""
+    for tree, _ in _own_methods(task):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _call_name(node) == "max_over_subqueries":
+                return True
+    return False
 
 
 def _test_cut(cuts: list[dict]):
@@ -404,6 +421,7 @@ def compare(leaf: dict, mteb: dict, selected) -> list[tuple[str, str, object, ob
         check("subset", "benchmark", "in leafbench's benchmark file", "not in mteb's benchmark")
     check("fast_loading", "dataset.fast_loading", ds["fast_loading"],
           mteb["dataset"]["fast_loading"])
+    check("path", "dataset.top_ranked", ds["top_ranked"], mteb["dataset"]["top_ranked"])
     check("rename_columns", "dataset.rename_columns", ds["rename_columns"],
           mteb["dataset"]["rename_columns"])
     check("transform", "dataset.concat_splits", ds["concat_splits"], mteb["merged_splits"] or [])
@@ -494,9 +512,10 @@ def audit(leaf_tasks: list[dict], selection: dict, known: list[dict]):
     bench = {t.metadata.name: t for t in mteb.get_benchmark(BENCHMARK).tasks}
     rows, lines, used = [], [], set()
     failures = 0
-    for entry in sorted(leaf_tasks, key=lambda t: t["name"]):
+    for entry in sorted(leaf_tasks, key=lambda t: (t["name"], t.get("edition") or "")):
         leaf = load_leaf_task(entry)
-        name = leaf["name"]
+        # An edition (`name@mteb2`) is audited against mteb's task of its name, under its key.
+        name, key = leaf["name"], leaf["key"]
         try:
             task = mteb.get_task(name)
         except Exception as err:  # noqa: BLE001 - an unknown task is itself a finding
@@ -508,18 +527,18 @@ def audit(leaf_tasks: list[dict], selection: dict, known: list[dict]):
         theirs = mteb_view(task, bench.get(name))
         diffs = [
             {"column": c, "field": f, "leafbench": o, "mteb": t}
-            for c, f, o, t in compare(leaf, theirs, selection.get(name))
+            for c, f, o, t in compare(leaf, theirs, selection.get(key))
         ]
-        rows.append({"task": name, "leafbench": leaf, "mteb": theirs, "diffs": diffs})
+        rows.append({"task": key, "leafbench": leaf, "mteb": theirs, "diffs": diffs})
         for d in diffs:
             why = next((i for i, k in enumerate(known)
-                        if k["task"] == name and k["field"] == d["field"]), None)
+                        if k["task"] == key and k["field"] == d["field"]), None)
             tag = "DIFF" if why is None else "KNOWN"
             failures += why is None
             if why is not None:
                 used.add(why)
                 d["known"] = known[why]["reason"]
-            lines.append(f"{tag} {name} {d['field']}: leafbench={fmt(d['leafbench'])} "
+            lines.append(f"{tag} {key} {d['field']}: leafbench={fmt(d['leafbench'])} "
                          f"mteb={fmt(d['mteb'])}" + (f" ({d['known']})" if why is not None else ""))
     for i, k in enumerate(known):
         if i not in used:
@@ -551,7 +570,7 @@ def data_stats_lines(root: Path) -> tuple[list[str], int]:
     lines, failures = [], 0
     for path in sorted((root / "tasks").glob("*.yaml")):
         task = yaml.safe_load(path.read_text())
-        name = task["name"]
+        name = maker.key_of(task)
         ours = shipped.get(name)
         if ours is None:
             lines.append(f"DIFF {name} data_stats: no figures in tasks/data_stats.json")

@@ -68,6 +68,11 @@ NOTES = {
         "documents and of distinct query texts.",
     "AskUbuntuDupQuestions": f"figures of mteb {V1_TAG}'s statistics, which describe the v1 rows the "
         "task file pins (mteb 2 counts its re-packaged retrieval form).",
+    "AskUbuntuDupQuestions@mteb2": "mteb's statistics of the reranking form; its min and max "
+        "judgements per query count every judgement, not the relevant ones, and are left out.",
+    "MindSmallReranking@mteb2": "mteb's statistics of the reranking form; left out: the min and "
+        "max judgements per query (they count every judgement) and the document characters "
+        "(whether they include the title is not stated).",
     "ClimateFEVERHardNegatives": "mteb's statistics give no corpus or query count here; both are "
         "worked out as total / average characters.",
     "FEVERHardNegatives": "corpus and query counts worked out as total / average characters.",
@@ -112,6 +117,28 @@ def figures(kind, block):
                     "qrels.max_per_query": rel["max_relevant_docs_per_query"],
                     "qrels.documents": rel["unique_relevant_docs"]})
     return out
+
+
+def top_ranked_form_figures(name):
+    """mteb 2's own statistics of a task in its reranking form (the `mteb2` edition): the
+    retrieval figures and the candidate-list counts. A min/max per query outside the stated
+    average was computed by an older formula (all judgements, not the relevant ones) and is
+    left out; so are MindSmall's document characters, whose title join is not stated."""
+    def convert(block):
+        out = figures("Retrieval", block)
+        rel = block["relevant_docs_statistics"]
+        avg = rel["average_relevant_docs_per_query"]
+        if not rel["min_relevant_docs_per_query"] <= avg <= rel["max_relevant_docs_per_query"]:
+            del out["qrels.min_per_query"], out["qrels.max_per_query"]
+        if name == "MindSmallReranking":
+            for k in [k for k in out if k.startswith("documents.")]:
+                del out[k]
+        top = block["top_ranked_statistics"]
+        out.update({"top_ranked.total": top["num_top_ranked"],
+                    "top_ranked.min_per_query": top["min_top_ranked_per_query"],
+                    "top_ranked.max_per_query": top["max_top_ranked_per_query"]})
+        return out
+    return convert
 
 
 def mind_small_figures(block):
@@ -161,7 +188,12 @@ def v1_stats(repo, name):
 
 def task_entry(spec, repo):
     name, kind = spec["name"], spec["type"]
-    if name == "AskUbuntuDupQuestions":
+    if spec.get("edition") == "mteb2":
+        path = stats_file(name)
+        stats, raw = json.loads(path.read_text()), path.read_bytes()
+        source = f"mteb {mteb.__version__}: {path.relative_to(PKG.parent)}"
+        convert = top_ranked_form_figures(name)
+    elif name == "AskUbuntuDupQuestions":
         stats, source, raw = v1_stats(repo, name)
         convert = v1_reranking_figures
     else:
@@ -171,11 +203,17 @@ def task_entry(spec, repo):
         convert = mind_small_figures if name == "MindSmallReranking" else (
             lambda b: figures(kind, b))
     entry = {"source": source, "source_sha256": hashlib.sha256(raw).hexdigest()}
-    if name in NOTES:
-        entry["note"] = NOTES[name]
+    note = NOTES.get(key_of(spec))
+    if note:
+        entry["note"] = note
     entry["subsets"] = per_subset(stats, convert)
     check_coverage(spec, entry["subsets"])
     return entry
+
+
+def key_of(spec):
+    """How leafbench names a task file: `name`, or `name@edition`."""
+    return f"{spec['name']}@{spec['edition']}" if spec.get("edition") else spec["name"]
 
 
 def check_coverage(spec, subsets):
@@ -196,7 +234,7 @@ def main():
     tasks = {}
     for path in sorted((ROOT / "tasks").glob("*.yaml")):
         spec = yaml.safe_load(path.read_text())
-        tasks[spec["name"]] = task_entry(spec, repo)
+        tasks[key_of(spec)] = task_entry(spec, repo)
     toxic = tasks["ToxicConversationsClassification"]["subsets"]["default"]["test"]
     assert toxic["rows"] == 2048 and toxic["text.chars"] == 591942, toxic
     assert toxic["labels"] == {"0": 1886, "1": 162}, toxic

@@ -127,6 +127,20 @@ fn evaluate_split(
                 &params.k_values,
             ))
         }
+        SplitInputs::Retrieval(split_data) if split_data.top_ranked.is_some() => {
+            let TaskKind::Reranking(params) = params else {
+                unreachable!("candidate lists come from a reranking task")
+            };
+            let queries = enc.view(&split_data.query_texts, Role::Query, Part::Eval)?;
+            let docs = enc.view(&split_data.doc_texts, Role::Document, Part::Train)?;
+            Ok(reranking::evaluate_candidates(
+                &split_data,
+                &queries,
+                &docs,
+                params,
+                &task.main_score,
+            ))
+        }
         SplitInputs::Retrieval(split_data) => {
             let TaskKind::Retrieval(params) = params else {
                 unreachable!("retrieval inputs come from a retrieval task")

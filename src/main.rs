@@ -314,14 +314,22 @@ fn list_tasks(task_type: Option<&str>, dir: Option<&Path>, json: bool) -> Result
         .unwrap_or_else(Registry::default_dir);
     let registry = Registry::load(&dir)?;
     let tasks: Vec<&TaskSpec> = match task_type {
-        Some(t) => registry.of_type(t)?,
+        // Every edition of each task of the type: the listing is where editions are found.
+        Some(t) => {
+            registry.of_type(t)?; // an unknown type is an error naming the known ones
+            registry
+                .all()
+                .iter()
+                .filter(|s| s.type_name().eq_ignore_ascii_case(t))
+                .collect()
+        }
         None => registry.all().iter().collect(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&tasks)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<42} {:<20} {:<16} dataset", "task", "type", "main score");
+    println!("{:<42} {:<20} {:<32} dataset", "task", "type", "main score");
     for t in &tasks {
         let subsets = t.subsets();
         let subset = match subsets.len() {
@@ -330,8 +338,8 @@ fn list_tasks(task_type: Option<&str>, dir: Option<&Path>, json: bool) -> Result
             n => format!(" ({n} subsets)"),
         };
         println!(
-            "{:<42} {:<20} {:<16} {}{subset}",
-            t.name,
+            "{:<42} {:<20} {:<32} {}{subset}",
+            t.key(),
             t.type_name(),
             t.main_score,
             t.dataset.path

@@ -204,13 +204,13 @@ pub fn walk(
                     match SplitInputs::load(&unit.task, &unit.split, &data, &mut stream) {
                         Ok(i) => i,
                         Err(e) if e.is_data_unavailable() => {
-                            no_data.push((entry.name.clone(), task.name.clone(), e.to_string()));
+                            no_data.push((entry.name.clone(), task.key(), e.to_string()));
                             break;
                         }
                         Err(e) => return Err(e),
                     };
                 for c in split_inputs.encode_calls() {
-                    call(&task.name, c.texts, c.role)?;
+                    call(&task.key(), c.texts, c.role)?;
                 }
             }
         }

@@ -181,7 +181,7 @@ impl ModelRun<'_> {
                     tracing::warn!("{}: skipped: {e}", task.name);
                     rows.push(RunRow {
                         model: self.entry.name.clone(),
-                        task: task.name.clone(),
+                        task: task.key(),
                         task_type: task.type_name(),
                         main_score: None,
                         reused: false,
@@ -375,7 +375,7 @@ impl ModelRun<'_> {
     ) -> Result<TaskResult> {
         let mut result = TaskResult::new(task, scores, start.elapsed().as_secs_f64())
             .for_model(&self.entry.name, self.entry.revision());
-        result.data_check = Some(data.check.status(&task.name));
+        result.data_check = Some(data.check.status(&task.key()));
         result.check_defined(task)?;
         Ok(result)
     }
@@ -383,7 +383,7 @@ impl ModelRun<'_> {
     fn row(&self, task: &TaskSpec, result: &TaskResult, reused: bool) -> RunRow {
         RunRow {
             model: self.entry.name.clone(),
-            task: task.name.clone(),
+            task: task.key(),
             task_type: task.type_name(),
             main_score: result.main_score(),
             reused,

@@ -14,6 +14,11 @@ use crate::error::{Error, Result};
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
     pub name: String,
+    /// Another definition of the task `name` names, kept beside the one the published scores
+    /// used (`mteb2`: as mteb 2 defines it, where its data or protocol moved). A run selects it
+    /// as `<name>@<edition>`; its results are still written under `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
     #[serde(default)]
     pub description: String,
     pub dataset: DatasetRef,
@@ -73,6 +78,10 @@ pub struct DatasetRef {
     /// that script reads and the columns it yields, so that they are read without running it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loading_script: Option<LoadingScript>,
+    /// MTEB 2's reranking form: the repo holds a retrieval split (`corpus`, `queries`, qrels)
+    /// and a `top_ranked` config listing each query's candidates, which are all it ranks.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub top_ranked: bool,
 }
 
 /// What a dataset repo's loading script reads, as a task file declares it.
@@ -198,6 +207,11 @@ pub struct RerankingParams {
     /// Cut-offs of the MTEB 2 (trec_eval) form of the scores.
     #[serde(default = "k_values")]
     pub k_values: Vec<usize>,
+    /// In the `top_ranked` form, queries `<request>_<n>` are sub-queries of one request
+    /// (MindSmall's history titles): each request is also scored with every candidate at its
+    /// best sub-query's score, reported as `max_over_subqueries_<metric>`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub max_over_subqueries: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -246,6 +260,8 @@ fn k_values() -> Vec<usize> {
 #[allow(dead_code)]
 struct TopLevelKeys {
     name: IgnoredAny,
+    #[serde(default)]
+    edition: Option<IgnoredAny>,
     #[serde(default)]
     description: Option<IgnoredAny>,
     dataset: IgnoredAny,
@@ -310,6 +326,32 @@ impl TaskSpec {
             }
         }
         None
+    }
+
+    /// How runs and the registry name this definition: `name`, or `name@edition`.
+    pub fn key(&self) -> String {
+        match &self.edition {
+            Some(e) => format!("{}@{e}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// What the `top_ranked` form does not allow: another task type, or sub-queries without it.
+    fn top_ranked_gap(&self) -> Option<String> {
+        if self.dataset.top_ranked && self.dataset.loading_script.is_some() {
+            return Some("`loading_script` is not read for a `top_ranked` task".into());
+        }
+        match &self.kind {
+            TaskKind::Reranking(p) if p.max_over_subqueries && !self.dataset.top_ranked => Some(
+                "`max_over_subqueries` needs `dataset.top_ranked: true` (sub-queries are query ids)"
+                    .into(),
+            ),
+            TaskKind::Reranking(_) => None,
+            _ if self.dataset.top_ranked => {
+                Some("`dataset.top_ranked` is read only for a Reranking task".into())
+            }
+            _ => None,
+        }
     }
 
     /// The subsets evaluated, in mteb's order.
@@ -385,11 +427,14 @@ impl TaskSpec {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
-        if stem != self.name {
+        if stem != self.key() {
             return Err(Error::invalid(
                 path,
-                format!("task `{}` must live in {}.yaml", self.name, self.name),
+                format!("task `{}` must live in {}.yaml", self.key(), self.key()),
             ));
+        }
+        if let Some(problem) = self.top_ranked_gap() {
+            return Err(Error::invalid(path, problem));
         }
         let d = &self.dataset;
         if !d.subsets.is_empty() && d.subset != default_subset() {
@@ -535,6 +580,51 @@ mod tests {
             err.contains("R.yaml") && err.contains("not read for a retrieval task"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_edition_lives_in_its_key_s_file_and_the_top_ranked_form_is_for_reranking() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "type: Reranking\neval_splits: [test]\nmain_score: map_at_1000\n";
+        let write = |file: &str, text: String| {
+            let path = dir.path().join(file);
+            std::fs::write(&path, text).unwrap();
+            TaskSpec::load(&path).map_err(|e| e.to_string())
+        };
+        let ok = write(
+            "R@mteb2.yaml",
+            format!("name: R\nedition: mteb2\n{body}params: {{}}\ndataset: {{path: a, revision: b, top_ranked: true}}\n"),
+        )
+        .unwrap();
+        assert_eq!((ok.name.as_str(), ok.key().as_str()), ("R", "R@mteb2"));
+        let err = write(
+            "R.yaml",
+            format!(
+                "name: R\nedition: mteb2\n{body}params: {{}}\ndataset: {{path: a, revision: b}}\n"
+            ),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("task `R@mteb2` must live in R@mteb2.yaml"),
+            "{err}"
+        );
+        let err = write(
+            "R.yaml",
+            format!("name: R\n{body}params: {{max_over_subqueries: true}}\ndataset: {{path: a, revision: b}}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`max_over_subqueries` needs `dataset.top_ranked: true`"),
+            "{err}"
+        );
+        let err = write(
+            "S.yaml",
+            "name: S\ntype: Retrieval\neval_splits: [test]\nmain_score: ndcg_at_10\nparams: {}\n\
+             dataset: {path: a, revision: b, top_ranked: true}\n"
+                .into(),
+        )
+        .unwrap_err();
+        assert!(err.contains("read only for a Reranking task"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::data::figures::{self, Figures};
-use crate::data::retrieval::{retrieval_split, RetrievalSplit, Unmatched};
+use crate::data::retrieval::{retrieval_split, top_ranked, RetrievalSplit, Unmatched};
 use crate::data::train_test_split::{random_split, stratified_split};
 use crate::data::typed::SummaryRow;
 use crate::data::typed::{self, ClusteringSplit, LabelledSplit, PairSplit, RerankingSample};
@@ -114,6 +114,7 @@ impl SplitInputs {
             TaskKind::PairClassification(_) => loader.pair_classification(),
             TaskKind::Summarization(_) => loader.summarization(),
             TaskKind::Clustering(params) => loader.clustering(params, stream),
+            TaskKind::Reranking(_) if task.dataset.top_ranked => loader.retrieval(),
             TaskKind::Reranking(_) => loader.reranking(),
             TaskKind::Retrieval(_) => loader.retrieval(),
         }
@@ -143,7 +144,12 @@ impl SplitInputs {
             ],
             Self::Retrieval(split) => {
                 let mut calls = vec![call(&split.query_texts, Role::Query, Part::Eval)];
-                for chunk in split.doc_texts.chunks(CORPUS_CHUNK) {
+                // Candidates are looked up across the whole corpus, encoded in one call.
+                let chunk = match split.top_ranked {
+                    Some(_) => split.doc_texts.len().max(1),
+                    None => CORPUS_CHUNK,
+                };
+                for chunk in split.doc_texts.chunks(chunk) {
                     calls.push(call(chunk, Role::Document, Part::Train));
                 }
                 calls
@@ -166,7 +172,7 @@ impl Loader<'_> {
 
     /// `split` (read from `origin`) against MTEB's statistics, measured only if checked.
     fn check(&self, split: &str, origin: &Path, measure: impl FnOnce() -> Figures) -> Result<()> {
-        let (task, subset) = (&self.task.name, &self.task.dataset.subset);
+        let (task, subset) = (&self.task.key(), &self.task.dataset.subset);
         self.data.check.verify(task, subset, split, origin, measure)
     }
 
@@ -299,9 +305,13 @@ impl Loader<'_> {
         })
     }
 
+    /// A retrieval split, or a reranking one in MTEB 2's form with its candidate lists.
     fn retrieval(&self) -> Result<SplitInputs> {
         let parts = self.data.load_retrieval(self.task, self.split)?;
-        let split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
+        let mut split_data = retrieval_split(&parts.corpus, &parts.queries, &parts.qrels)?;
+        if let Some(lists) = &parts.top_ranked {
+            split_data.top_ranked = Some(top_ranked(lists, &split_data)?);
+        }
         warn_unmatched(&self.task.name, &split_data.unmatched);
         self.check(self.split, parts.qrels.origin(), || {
             figures::retrieval(&split_data)

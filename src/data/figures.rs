@@ -186,6 +186,15 @@ pub fn retrieval(split: &RetrievalSplit) -> Figures {
         out.insert("qrels.max_per_query".into(), count(*max));
     }
     out.insert("qrels.documents".into(), count(judged.len()));
+    if let Some(lists) = &split.top_ranked {
+        // Every list as loaded, as mteb counts them (before queries without judgements go).
+        let lengths: Vec<usize> = lists.values().map(Vec::len).collect();
+        out.insert("top_ranked.total".into(), count(lengths.iter().sum()));
+        if let (Some(min), Some(max)) = (lengths.iter().min(), lengths.iter().max()) {
+            out.insert("top_ranked.min_per_query".into(), count(*min));
+            out.insert("top_ranked.max_per_query".into(), count(*max));
+        }
+    }
     out
 }
 
@@ -230,6 +239,10 @@ mod tests {
             query_texts: strings(&["query"]),
             qrels,
             unmatched: Unmatched::default(),
+            top_ranked: Some(HashMap::from([
+                ("q1".to_string(), vec![0, 1]),
+                ("q2".to_string(), vec![1]),
+            ])),
         };
         vec![
             labelled(&labelled_split),
@@ -268,6 +281,9 @@ mod tests {
             "`body` + `T body`"
         );
         assert_eq!(all[6]["qrels.relevant"], Figure::Count(1));
+        assert_eq!(all[6]["top_ranked.total"], Figure::Count(3));
+        assert_eq!(all[6]["top_ranked.min_per_query"], Figure::Count(1));
+        assert_eq!(all[6]["top_ranked.max_per_query"], Figure::Count(2));
     }
 
     /// A figure the statistics file names but no split measures would never be checked.

@@ -15,13 +15,13 @@ pub fn default_data_dir() -> PathBuf {
 
 /// Whether the mirror has a folder for `task`.
 pub fn holds_task(data_dir: &Path, task: &TaskSpec) -> bool {
-    data_dir.join(&task.name).is_dir()
+    data_dir.join(task.key()).is_dir()
 }
 
-/// The folder of `task`: `<data>/<Task>`, or `<data>/<Task>/<subset>` for a subset other
-/// than `default`.
+/// The folder of `task`: `<data>/<Task>` (`<data>/<Task>@<edition>` for another edition), or
+/// `<data>/<Task>/<subset>` for a subset other than `default`.
 pub fn task_dir(data_dir: &Path, task: &TaskSpec) -> PathBuf {
-    let dir = data_dir.join(&task.name);
+    let dir = data_dir.join(task.key());
     if task.dataset.subset == "default" {
         dir
     } else {
@@ -42,7 +42,7 @@ pub fn existing_file(dir: &Path, rel: &str, task: &TaskSpec) -> Result<PathBuf> 
             path,
             what: format!(
                 "{rel} of {} (expected <data>/<Task>/[<subset>/]{rel})",
-                task.name
+                task.key()
             ),
         });
     }

@@ -1,6 +1,7 @@
 //! A retrieval split in BEIR form: a corpus, queries and relevance judgements (qrels), checked
 //! and joined as MTEB joins them. Queries without judgements are not evaluated; judgements
-//! naming a query or document missing from the files are counted and reported once.
+//! naming a query or document missing from the files are counted and reported once. MTEB 2's
+//! reranking form adds each query's candidate list (`top_ranked`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,6 +13,9 @@ use crate::error::Result;
 /// query id → (document id → relevance grade).
 pub type Qrels = HashMap<String, HashMap<String, i64>>;
 
+/// query id → the candidates it ranks, as listed (each a row of the corpus).
+pub type TopRanked = HashMap<String, Vec<usize>>;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrievalSplit {
     pub doc_ids: Vec<String>,
@@ -22,6 +26,8 @@ pub struct RetrievalSplit {
     pub query_texts: Vec<String>,
     pub qrels: Qrels,
     pub unmatched: Unmatched,
+    /// Each query's candidates, in MTEB 2's reranking form; `None`: the whole corpus.
+    pub top_ranked: Option<TopRanked>,
 }
 
 /// Judgements that point outside the files. MTEB keeps both kinds in its qrels: a missing
@@ -77,7 +83,53 @@ pub fn retrieval_split(
         query_texts,
         qrels: judgements,
         unmatched,
+        top_ranked: None,
     })
+}
+
+/// The candidate lists of a `top_ranked` config: `query-id` and `corpus-ids`, every id a
+/// document of the split's corpus (mteb fails on any other). A later row for the same query
+/// replaces an earlier one, as mteb's dict of the rows does.
+pub fn top_ranked(records: &SplitRecords, split: &RetrievalSplit) -> Result<TopRanked> {
+    records.require_rows()?;
+    let row_of: HashMap<&str, usize> = split
+        .doc_ids
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.as_str(), i))
+        .collect();
+    let mut out = TopRanked::new();
+    for r in &records.records {
+        let query = match r.fields.get("query-id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(records.error_at(r, "expected a `query-id`")),
+        };
+        let Some(Value::Array(ids)) = r.fields.get("corpus-ids") else {
+            return Err(records.error_at(r, "expected `corpus-ids`, a list of document ids"));
+        };
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = match id {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => {
+                    return Err(
+                        records.error_at(r, format!("expected a document id, found {other}"))
+                    )
+                }
+            };
+            let row = row_of.get(id.as_str()).ok_or_else(|| {
+                records.error_at(
+                    r,
+                    format!("candidate `{id}` of query `{query}` is not in the corpus"),
+                )
+            })?;
+            rows.push(*row);
+        }
+        out.insert(query, rows);
+    }
+    Ok(out)
 }
 
 /// Ids are strings in BEIR files but numbers in some Parquet conversions; MTEB casts them.
@@ -217,6 +269,41 @@ mod tests {
                 judgements_of_missing_docs: 1
             }
         );
+    }
+
+    #[test]
+    fn candidate_lists_point_into_the_corpus() {
+        let queries = split("queries.jsonl", vec![json!({"_id": "q1", "text": "a"})]);
+        let qrels = split(
+            "qrels.parquet",
+            vec![json!({"query-id": "q1", "corpus-id": "d1", "score": 1})],
+        );
+        let s = retrieval_split(&corpus(), &queries, &qrels).unwrap();
+        let lists = split(
+            "top_ranked.parquet",
+            vec![
+                json!({"query-id": "q1", "corpus-ids": ["d1"]}),
+                json!({"query-id": "q1", "corpus-ids": ["2", "d1"]}),
+                json!({"query-id": 7, "corpus-ids": []}),
+            ],
+        );
+        let ranked = top_ranked(&lists, &s).unwrap();
+        assert_eq!(ranked["q1"], [1, 0], "the later row replaces the earlier");
+        assert!(ranked["7"].is_empty());
+        let bad = split(
+            "top_ranked.parquet",
+            vec![json!({"query-id": "q1", "corpus-ids": ["d1", "d9"]})],
+        );
+        let err = top_ranked(&bad, &s).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "top_ranked.parquet: line 1: candidate `d9` of query `q1` is not in the corpus"
+            ),
+            "{err}"
+        );
+        let bad = split("top_ranked.parquet", vec![json!({"query-id": "q1"})]);
+        let err = top_ranked(&bad, &s).unwrap_err().to_string();
+        assert!(err.contains("expected `corpus-ids`"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::hf::{split_files, HubDataset};
 use super::records::SplitRecords;
 use super::{jsonl, local, parquet, tsv, zip_archive};
 use crate::data::check::DataCheck;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hub::ResolveOptions;
 use crate::spec::TaskSpec;
 
@@ -26,11 +26,13 @@ pub enum DataOrigin {
     Hub,
 }
 
-/// The three parts of a retrieval split, each as read from its files.
+/// The parts of a retrieval split, each as read from its files.
 pub struct RetrievalRecords {
     pub corpus: SplitRecords,
     pub queries: SplitRecords,
     pub qrels: SplitRecords,
+    /// Each query's candidates, for a task in MTEB 2's reranking form.
+    pub top_ranked: Option<SplitRecords>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,17 +61,27 @@ impl DataSource {
         }
     }
 
-    /// The corpus, queries and `split` qrels of a retrieval task: in the mirror
-    /// `corpus.jsonl`, `queries.jsonl` and `qrels/<split>.tsv`; on the hub the configs
-    /// `corpus`, `queries` and `default` (prefixed by the subset for multi-subset tasks).
+    /// The corpus, queries and `split` qrels of a retrieval task (and the candidate lists of
+    /// one in MTEB 2's reranking form): in the mirror `corpus.jsonl`, `queries.jsonl`,
+    /// `qrels/<split>.tsv` (and `top_ranked/<split>.jsonl`); on the hub the configs `corpus`,
+    /// `queries`, `default` (else `qrels`, as mteb's loader falls back) and `top_ranked`, each
+    /// prefixed by the subset for multi-subset tasks.
     pub fn load_retrieval(&self, task: &TaskSpec, split: &str) -> Result<RetrievalRecords> {
         if self.reads_locally(task) {
             let dir = local::task_dir(&self.data_dir, task);
             let file = |rel: &str| local::existing_file(&dir, rel, task);
+            let top_ranked = if task.dataset.top_ranked {
+                Some(read_files(vec![file(&format!(
+                    "top_ranked/{split}.jsonl"
+                ))?])?)
+            } else {
+                None
+            };
             return Ok(RetrievalRecords {
                 corpus: read_files(vec![file("corpus.jsonl")?])?,
                 queries: read_files(vec![file("queries.jsonl")?])?,
                 qrels: read_files(vec![file(&format!("qrels/{split}.tsv"))?])?,
+                top_ranked,
             });
         }
         let base = HubDataset::of(&task.dataset);
@@ -78,18 +90,25 @@ impl DataSource {
             "default" => part.to_string(),
             s => format!("{s}-{part}"),
         };
-        let qrels_config = if subset == "default" {
-            "default".to_string()
-        } else {
-            config("qrels")
-        };
-        let read = |dataset: HubDataset, split: &str| -> Result<SplitRecords> {
+        let read = |dataset: HubDataset| -> Result<SplitRecords> {
             read_files(split_files(&dataset, split, &self.hub)?)
         };
+        let qrels = if subset == "default" {
+            let first = read(base.with_config("default", false));
+            or_config(first, || read(base.with_config("qrels", false)))?
+        } else {
+            read(base.with_config(&config("qrels"), false))?
+        };
+        let top_ranked = if task.dataset.top_ranked {
+            Some(read(base.with_config(&config("top_ranked"), true))?)
+        } else {
+            None
+        };
         Ok(RetrievalRecords {
-            corpus: read(base.with_config(&config("corpus"), true), split)?,
-            queries: read(base.with_config(&config("queries"), true), split)?,
-            qrels: read(base.with_config(&qrels_config, false), split)?,
+            corpus: read(base.with_config(&config("corpus"), true))?,
+            queries: read(base.with_config(&config("queries"), true))?,
+            qrels,
+            top_ranked,
         })
     }
 
@@ -99,6 +118,37 @@ impl DataSource {
             DataOrigin::Local => true,
             DataOrigin::Hub => false,
         }
+    }
+}
+
+/// `first`, or when its config is not found, `other`; when neither is, the places looked at
+/// for both.
+fn or_config(
+    first: Result<SplitRecords>,
+    other: impl FnOnce() -> Result<SplitRecords>,
+) -> Result<SplitRecords> {
+    let Err(Error::DatasetNotFound {
+        dataset,
+        split,
+        mut looked,
+    }) = first
+    else {
+        return first;
+    };
+    match other() {
+        Err(Error::DatasetNotFound {
+            dataset: second,
+            looked: more,
+            ..
+        }) => {
+            looked.extend(more);
+            Err(Error::DatasetNotFound {
+                dataset: format!("{dataset}, then {second}"),
+                split,
+                looked,
+            })
+        }
+        found => found,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct TaskResult {
     /// Whether the evaluated data was checked against MTEB's statistics of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_check: Option<CheckStatus>,
+    /// The task file's edition when it is not the default one (`mteb2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_edition: Option<String>,
 }
 
 /// What a run would compute for one file: a file on disk is reused only when it matches.
@@ -113,6 +116,7 @@ impl TaskResult {
             model_revision: None,
             compression: None,
             data_check: None,
+            task_edition: task.edition.clone(),
         }
     }
 

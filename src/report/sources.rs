@@ -169,7 +169,12 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
         .get("scores")
         .and_then(Value::as_object)
         .ok_or_else(|| missing("scores"))?;
-    let Ok(spec) = registry.get(task) else {
+    // A result of another edition of the task is that edition's, never the default one's.
+    let task = match json.get("task_edition").and_then(Value::as_str) {
+        Some(edition) => format!("{task}@{edition}"),
+        None => task.to_string(),
+    };
+    let Ok(spec) = registry.get(&task) else {
         tracing::warn!(
             "{}: task `{task}` has no definition in tasks/; skipped",
             file.display()
@@ -229,7 +234,7 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
         model,
         revision,
         setting,
-        task: task.to_string(),
+        task,
         task_type: spec.type_name().to_string(),
         score,
         metrics,

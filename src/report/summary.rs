@@ -115,8 +115,10 @@ impl Summary {
                     task: r.task.clone(),
                     task_type: r.task_type,
                     ours: r.main_score.map(|v| v * 100.0),
+                    // Published scores are of each task's default edition.
                     published: published
                         .score(&r.model, &r.task, &task.eval_splits, &task.subsets())
+                        .filter(|_| task.edition.is_none())
                         .map(|v| v * 100.0),
                     unavailable: r.unavailable.is_some(),
                 })

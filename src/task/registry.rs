@@ -52,12 +52,14 @@ impl Registry {
         &self.tasks
     }
 
+    /// The task a key names: `Name` for the definition the published scores used, or
+    /// `Name@edition` for another one.
     pub fn get(&self, name: &str) -> Result<&TaskSpec> {
-        self.tasks.iter().find(|t| t.name == name).ok_or_else(|| {
-            let close: Vec<&str> = self
-                .tasks
+        self.tasks.iter().find(|t| t.key() == name).ok_or_else(|| {
+            let keys: Vec<String> = self.tasks.iter().map(TaskSpec::key).collect();
+            let close: Vec<&str> = keys
                 .iter()
-                .map(|t| t.name.as_str())
+                .map(String::as_str)
                 .filter(|n| {
                     n.to_lowercase().contains(&name.to_lowercase())
                         || name.to_lowercase().contains(&n.to_lowercase())
@@ -74,7 +76,8 @@ impl Registry {
         })
     }
 
-    /// Tasks of one type (case-insensitive), e.g. `STS` or `sts`.
+    /// Tasks of one type (case-insensitive), e.g. `STS` or `sts`; other editions are named
+    /// only by key.
     pub fn of_type(&self, type_name: &str) -> Result<Vec<&TaskSpec>> {
         let canonical = TASK_TYPES
             .iter()
@@ -91,7 +94,7 @@ impl Registry {
         Ok(self
             .tasks
             .iter()
-            .filter(|t| t.type_name() == *canonical)
+            .filter(|t| t.type_name() == *canonical && t.edition.is_none())
             .collect())
     }
 
@@ -110,7 +113,8 @@ impl Registry {
     }
 
     /// The tasks `refs` name, in order, each once (the first mention wins), narrowed to the
-    /// subsets a reference selects.
+    /// subsets a reference selects. Two editions of one task are an error: both would write
+    /// the task's one result file.
     pub fn resolve(&self, refs: &[TaskRef]) -> Result<Vec<TaskSpec>> {
         let mut out: Vec<TaskSpec> = Vec::new();
         for r in refs {
@@ -124,8 +128,21 @@ impl Registry {
                 }
             };
             for t in picked {
-                if !out.iter().any(|o| o.name == t.name) {
-                    out.push(t);
+                match out.iter().find(|o| o.name == t.name) {
+                    None => out.push(t),
+                    Some(o) if o.key() != t.key() => {
+                        return Err(Error::invalid(
+                            &self.dir,
+                            format!(
+                                "`{}` and `{}` are two definitions of task `{}`; a run \
+                                 evaluates one of them",
+                                o.key(),
+                                t.key(),
+                                t.name
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
                 }
             }
         }
@@ -142,7 +159,7 @@ impl Registry {
             .map(|t| {
                 selected
                     .iter()
-                    .find(|s| s.name == t.name)
+                    .find(|s| s.key() == t.key())
                     .unwrap_or(t)
                     .clone()
             })
@@ -185,6 +202,37 @@ mod tests {
         let narrowed = registry.narrowed(&refs).unwrap();
         assert_eq!(narrowed.get("STS17").unwrap().subsets(), ["en-en", "es-es"]);
         assert_eq!(narrowed.get("STS22.v2").unwrap().subsets().len(), 18);
+    }
+
+    #[test]
+    fn an_edition_is_named_by_its_key_and_never_run_beside_its_default() {
+        let registry = shipped();
+        let default = registry.get("AskUbuntuDupQuestions").unwrap();
+        assert_eq!(default.edition, None);
+        let mteb2 = registry.get("AskUbuntuDupQuestions@mteb2").unwrap();
+        assert_eq!(mteb2.name, "AskUbuntuDupQuestions");
+        assert!(mteb2.dataset.top_ranked);
+        let rerankers = registry.of_type("reranking").unwrap();
+        assert!(
+            rerankers.iter().all(|t| t.edition.is_none()),
+            "a type names the default editions"
+        );
+        let refs: Vec<TaskRef> =
+            serde_saphyr::from_str("- MindSmallReranking@mteb2\n- MindSmallReranking\n").unwrap();
+        let err = match registry.resolve(&refs) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("two editions were resolved together"),
+        };
+        assert!(
+            err.contains("two definitions of task `MindSmallReranking`"),
+            "{err}"
+        );
+        let refs: Vec<TaskRef> =
+            serde_saphyr::from_str("- MindSmallReranking@mteb2\n- Reranking\n").unwrap();
+        assert!(
+            registry.resolve(&refs).is_err(),
+            "the type adds the default edition"
+        );
     }
 
     #[test]

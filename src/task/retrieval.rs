@@ -125,6 +125,7 @@ mod tests {
             query_texts: vec!["q".into()],
             qrels: [("q1".to_string(), [("d2".to_string(), 1)].into())].into(),
             unmatched: Unmatched::default(),
+            top_ranked: None,
         }
     }
 

@@ -2,9 +2,12 @@
 //! type), or a task with the subsets and splits to evaluate, as MTEB's benchmarks select
 //! `hf_subsets` and `eval_splits`:
 //!
+//! A name may be a task file's key: `AskUbuntuDupQuestions@mteb2` names that edition.
+//!
 //! ```yaml
 //! tasks:
 //!   - STSBenchmark
+//!   - AskUbuntuDupQuestions@mteb2
 //!   - {name: STS17, subsets: [en-en]}
 //!   - {name: MassiveIntentClassification, subsets: [en], eval_splits: [test]}
 //! ```
