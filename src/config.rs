@@ -60,6 +60,9 @@ pub struct ModelEntry {
     /// …and the one that encodes documents and symmetric texts.
     #[serde(default)]
     pub document: Option<String>,
+    /// A model behind an embedding server, instead of a folder run here.
+    #[serde(default)]
+    pub endpoint: Option<crate::served::Endpoint>,
 }
 
 fn default_batch() -> usize {
@@ -144,6 +147,23 @@ impl RunConfig {
                         m.name
                     ),
                 ));
+            }
+            if let Some(endpoint) = &m.endpoint {
+                if m.path.is_some() || m.query.is_some() {
+                    return Err(Error::invalid(
+                        path,
+                        format!(
+                            "model `{}`: give either `endpoint` or a folder (`path`, `query`/`document`)",
+                            m.name
+                        ),
+                    ));
+                }
+                if let Some(problem) = endpoint.problem() {
+                    return Err(Error::invalid(
+                        path,
+                        format!("model `{}`: {problem}", m.name),
+                    ));
+                }
             }
             if m.path.is_some() && m.query.is_some() {
                 return Err(Error::invalid(
@@ -273,6 +293,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("r.yaml"), ok).unwrap();
         assert!(RunConfig::load(&dir.path().join("r.yaml")).is_ok());
+    }
+
+    #[test]
+    fn a_served_model_is_an_endpoint_instead_of_a_folder() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/served-port.yaml");
+        let cfg = RunConfig::load(&shipped).unwrap();
+        let endpoint = cfg.models[0].endpoint.as_ref().unwrap();
+        assert_eq!((endpoint.batch_size, endpoint.concurrency), (64, 4));
+        let err = load_error(
+            "models:\n  - {name: a/b, path: m, endpoint: {url: 'http://x/e'}}\ntasks: [STS]\n",
+        );
+        assert!(err.contains("give either `endpoint` or a folder"), "{err}");
+        let err = load_error(
+            "models:\n  - {name: a/b, endpoint: {url: 'http://x/e', concurrency: 0}}\ntasks: [STS]\n",
+        );
+        assert!(err.contains("at least 1"), "{err}");
     }
 
     #[test]

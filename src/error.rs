@@ -67,6 +67,8 @@ pub enum Error {
     },
     #[error("{setting}: {what}")]
     Compression { setting: String, what: String },
+    #[error("embedding server {url}: {what}")]
+    Served { url: String, what: String },
     #[error("{0}")]
     Hub(#[from] crate::hub::HubError),
     #[error("tensor computation failed: {0}")]

@@ -23,6 +23,7 @@ pub mod plan;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod served;
 pub mod shard;
 pub mod shard_encode;
 pub mod similarity;

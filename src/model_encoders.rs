@@ -1,6 +1,6 @@
-//! The encoders of one model entry of a run: one sentence-transformers folder, or an
-//! asymmetric pair (a query model and a document model), with the content fingerprints that
-//! key their cached embeddings and the similarity their tasks compare with.
+//! The encoders of one model entry of a run: one sentence-transformers folder, an asymmetric
+//! pair (a query model and a document model), or a model behind an embedding server; with
+//! what keys their cached embeddings and the similarity their tasks compare with.
 
 use std::sync::OnceLock;
 
@@ -10,22 +10,44 @@ use crate::embeddings::Embeddings;
 use crate::encoder::{Batched, EncodeOptions, Encoder, Role};
 use crate::error::{Error, Result};
 use crate::hub::{resolve_model, ResolveOptions};
+use crate::served::ServedModel;
 use crate::similarity::Similarity;
 use crate::store::{fingerprint_dir, KeyParts};
 use crate::task::{TaskKind, TaskSpec};
 
-/// The encoders of one model entry: one folder, or a query model and a document model.
+/// The encoders of one model entry: one folder, a query model and a document model, or a
+/// served model.
 pub struct ModelEncoders {
     /// The model entry's name, for messages.
     name: String,
-    query: Encoder,
-    document: Option<Encoder>,
-    /// Content fingerprints of the query and document folders, computed on first use.
-    fingerprints: [OnceLock<String>; 2],
+    backend: Backend,
+}
+
+enum Backend {
+    /// sentence-transformers folders, run here.
+    Local {
+        query: Encoder,
+        document: Option<Encoder>,
+        /// Content fingerprints of the query and document folders, computed on first use.
+        fingerprints: [OnceLock<String>; 2],
+    },
+    /// A model behind an embedding server, keyed in the store by its endpoint's identity.
+    Served {
+        model: ServedModel,
+        identity: String,
+    },
 }
 
 impl ModelEncoders {
     pub fn load(entry: &ModelEntry, offline: bool) -> Result<Self> {
+        if let Some(endpoint) = &entry.endpoint {
+            let model = ServedModel::new(endpoint)?;
+            let identity = endpoint.identity();
+            return Ok(Self {
+                name: entry.name.clone(),
+                backend: Backend::Served { model, identity },
+            });
+        }
         let resolve = |name: &str| {
             resolve_model(name, &ResolveOptions::from_env(offline)).map_err(Error::from)
         };
@@ -46,35 +68,67 @@ impl ModelEncoders {
     fn new(name: &str, query: Encoder, document: Option<Encoder>) -> Self {
         Self {
             name: name.to_string(),
-            query,
-            document,
-            fingerprints: [OnceLock::new(), OnceLock::new()],
+            backend: Backend::Local {
+                query,
+                document,
+                fingerprints: [OnceLock::new(), OnceLock::new()],
+            },
         }
     }
 
-    /// The encoder that embeds texts of `role`. Texts of symmetric tasks go to the document
-    /// side of a pair, as a Router's default route sends them.
-    pub fn encoder(&self, role: Role) -> &Encoder {
-        match (&self.document, role) {
-            (Some(d), Role::Document | Role::Plain) => d,
-            _ => &self.query,
+    /// The local encoder that embeds texts of `role`; `None` for a served model. Texts of
+    /// symmetric tasks go to the document side of a pair, as a Router's default route sends
+    /// them.
+    fn encoder(&self, role: Role) -> Option<&Encoder> {
+        match &self.backend {
+            Backend::Local {
+                document: Some(d), ..
+            } if role != Role::Query => Some(d),
+            Backend::Local { query, .. } => Some(query),
+            Backend::Served { .. } => None,
         }
     }
 
-    /// The content fingerprint of the folder that embeds texts of `role` (cache keys).
+    /// The longest input, in tokens, of `role` (a served model's is not known here: its
+    /// server's usual 512 is assumed for sizing).
+    pub fn max_seq_length(&self, role: Role) -> Result<usize> {
+        match self.encoder(role) {
+            Some(e) => e.max_seq_length(role),
+            None => Ok(SERVED_MAX_TOKENS),
+        }
+    }
+
+    /// What keys the embeddings of `role` in the store: the content fingerprint of the folder
+    /// that embeds them, or a served model's endpoint identity.
     pub fn fingerprint(&self, role: Role) -> Result<&str> {
-        let side = usize::from(self.document.is_some() && role != Role::Query);
-        if let Some(f) = self.fingerprints[side].get() {
-            return Ok(f);
+        match &self.backend {
+            Backend::Served { identity, .. } => Ok(identity),
+            Backend::Local {
+                document,
+                fingerprints,
+                ..
+            } => {
+                let side = usize::from(document.is_some() && role != Role::Query);
+                if let Some(f) = fingerprints[side].get() {
+                    return Ok(f);
+                }
+                let dir = self.encoder(role).expect("a local model").dir();
+                let f = fingerprint_dir(dir)?;
+                Ok(fingerprints[side].get_or_init(|| f))
+            }
         }
-        let f = fingerprint_dir(self.encoder(role).dir())?;
-        Ok(self.fingerprints[side].get_or_init(|| f))
     }
 
     /// The embedding size; both sides of a pair must agree.
     pub fn dim(&self) -> Result<usize> {
-        let q = self.query.dim(Role::Query)?;
-        if let Some(d) = &self.document {
+        let (query, document) = match &self.backend {
+            Backend::Served { model, .. } => return model.dim(),
+            Backend::Local {
+                query, document, ..
+            } => (query, document),
+        };
+        let q = query.dim(Role::Query)?;
+        if let Some(d) = document {
             let dd = d.dim(Role::Document)?;
             if dd != q {
                 return Err(Error::invalid(
@@ -86,9 +140,13 @@ impl ModelEncoders {
         Ok(q)
     }
 
-    /// How the query model compares embeddings (its `similarity_fn_name`).
+    /// How the model compares embeddings: the query model's `similarity_fn_name`, or the
+    /// endpoint's `similarity`.
     pub fn similarity(&self) -> Result<Similarity> {
-        let name = self.query.similarity_fn_name();
+        let name = match &self.backend {
+            Backend::Served { model, .. } => model.endpoint().similarity.as_str(),
+            Backend::Local { query, .. } => query.similarity_fn_name(),
+        };
         Similarity::from_name(name).ok_or_else(|| Error::Unsupported {
             task: "retrieval".into(),
             what: format!("similarity function `{name}` is not supported; expected cosine or dot"),
@@ -106,18 +164,34 @@ impl ModelEncoders {
 
     /// What keys the stored embeddings of texts of `role`, besides the texts.
     pub fn key_parts(&self, role: Role) -> Result<KeyParts<'_>> {
-        let encoder = self.encoder(role);
+        let (prompt, max_length) = match (&self.backend, self.encoder(role)) {
+            // The server truncates as it does; the endpoint's identity keys that.
+            (Backend::Served { model, .. }, _) => (model.prompt(role), 0),
+            (_, Some(e)) => (e.prompts().for_role(role), e.max_seq_length(role)?),
+            (Backend::Local { .. }, None) => unreachable!("a local model has encoders"),
+        };
         Ok(KeyParts {
             model: self.fingerprint(role)?,
             role: role_name(role),
-            prompt: encoder.prompts().for_role(role),
-            max_length: encoder.max_seq_length(role)?,
+            prompt,
+            max_length,
         })
     }
 
-    /// `texts` tokenized and batched as the encoder of `role` computes them.
+    /// `texts` grouped into batches as the model computes them: tokenized and length-sorted
+    /// for a local model, in order by the endpoint's batch size for a served one.
     pub fn batched(&self, texts: &[String], role: Role, opts: &EncodeOptions) -> Result<Batched> {
-        self.encoder(role).batched(texts, role, opts)
+        match &self.backend {
+            Backend::Served { model, .. } => Ok(Batched::in_order(
+                role,
+                texts.len(),
+                model.endpoint().batch_size,
+            )),
+            Backend::Local { .. } => self
+                .encoder(role)
+                .expect("a local model")
+                .batched(texts, role, opts),
+        }
     }
 
     /// Embeds one chunk of a call (rows in the chunk's batch order); a NaN or infinite value
@@ -129,19 +203,34 @@ impl ModelEncoders {
         chunk: &Chunk,
         progress: &indicatif::ProgressBar,
     ) -> Result<Embeddings> {
-        let encoder = self.encoder(batched.role);
-        let which: Vec<usize> = chunk.batches.clone().collect();
-        let emb = encoder.encode_batches(batched, &which, progress)?;
         let order: Vec<usize> = batched.batches[chunk.batches.clone()]
             .iter()
             .flatten()
             .copied()
             .collect();
-        let label = format!("`{}` ({})", self.name, encoder.dir().display());
+        let (emb, label) = match (&self.backend, self.encoder(batched.role)) {
+            (Backend::Served { model, .. }, _) => {
+                let chunk_texts: Vec<String> = order.iter().map(|&i| texts[i].clone()).collect();
+                let emb = model.encode(&chunk_texts, batched.role, &|n| progress.inc(n as u64))?;
+                (emb, format!("`{}` ({})", self.name, model.endpoint().url))
+            }
+            (_, Some(encoder)) => {
+                let which: Vec<usize> = chunk.batches.clone().collect();
+                let emb = encoder.encode_batches(batched, &which, progress)?;
+                (
+                    emb,
+                    format!("`{}` ({})", self.name, encoder.dir().display()),
+                )
+            }
+            (Backend::Local { .. }, None) => unreachable!("a local model has encoders"),
+        };
         emb.check_finite_as(texts, |row| order[row], &label)?;
         Ok(emb)
     }
 }
+
+/// Tokens a served model is assumed to read, for sizing plans only.
+const SERVED_MAX_TOKENS: usize = 512;
 
 /// The route name of a role, as store keys spell it.
 fn role_name(role: Role) -> &'static str {

@@ -111,7 +111,7 @@ impl Plan {
             }
             let encoders = &loaded[&model];
             for call in calls {
-                let max_length = encoders.encoder(call.role).max_seq_length(call.role)?;
+                let max_length = encoders.max_seq_length(call.role)?;
                 for (n, (texts, tokens)) in call.chunks(max_length, inputs.encode).enumerate() {
                     self.chunks.push(PlannedChunk {
                         key: format!("estimate:{model}:{task}:{}:{:?}:{n}", call.split, call.role),

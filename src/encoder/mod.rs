@@ -52,6 +52,22 @@ pub struct Batched {
 }
 
 impl Batched {
+    /// `n` texts in input order, `batch_size` to a batch, not tokenized: how a served model's
+    /// texts are sent (with no token counts, chunks are cut by texts alone).
+    pub fn in_order(role: Role, n: usize, batch_size: usize) -> Self {
+        let all: Vec<usize> = (0..n).collect();
+        Self {
+            role,
+            ids: vec![Vec::new(); n],
+            batches: all
+                .chunks(batch_size.max(1))
+                .map(<[usize]>::to_vec)
+                .collect(),
+            prompt_length: 0,
+            dim: 0,
+        }
+    }
+
     /// Padded tokens of batch `b`: what its forward pass computes.
     pub fn padded_tokens(&self, b: usize) -> usize {
         let batch = &self.batches[b];

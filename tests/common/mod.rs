@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: fixture paths, folder copies, running the CLI.
 #![allow(dead_code)]
 
+pub mod fake_embedder;
 pub mod fake_hub;
 
 use std::path::{Path, PathBuf};
