@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use crate::embeddings::{npy_header, Embeddings};
-use crate::encoder::{progress_bar, EncodeOptions, Encoder, Role};
+use crate::encoder::{progress_bar, Role};
 use crate::error::{Error, Result};
 use crate::output::write_atomically;
+use crate::text_model::TextModel;
 
 /// Texts encoded per step: large enough for length-sorted batches to pack well.
 const CHUNK: usize = 4096;
@@ -37,19 +38,15 @@ impl EmbeddingFormat {
 /// Encodes `texts` for `role` into `path`; returns (rows, dim). Stops at the first text whose
 /// embedding holds NaN or infinity, naming its line, and leaves no file behind.
 pub fn encode_to_file(
-    encoder: &Encoder,
+    model: &TextModel,
     texts: &[String],
     role: Role,
-    opts: &EncodeOptions,
+    show_progress: bool,
     path: &Path,
     format: EmbeddingFormat,
 ) -> Result<(usize, usize)> {
-    let dim = encoder.dim(role)?;
-    let progress = progress_bar(texts.len(), opts.progress);
-    let chunk_opts = EncodeOptions {
-        progress: false,
-        ..opts.clone()
-    };
+    let dim = model.dim(role)?;
+    let progress = progress_bar(texts.len(), show_progress);
     // The writer speaks io::Error; an encoding error is kept whole here and returned instead.
     let mut failure: Option<Error> = None;
     let written = write_atomically(path, |w| {
@@ -57,7 +54,7 @@ pub fn encode_to_file(
             w.write_all(&npy_header(texts.len(), dim))?;
         }
         for (k, chunk) in texts.chunks(CHUNK).enumerate() {
-            let emb = match encode_chunk(encoder, chunk, k * CHUNK, role, &chunk_opts) {
+            let emb = match encode_chunk(model, chunk, k * CHUNK, role) {
                 Ok(e) => e,
                 Err(e) => {
                     failure = Some(e);
@@ -83,14 +80,13 @@ pub fn encode_to_file(
 /// One chunk's embeddings, refused when any holds NaN or infinity (its row counted from the
 /// start of the input, `offset` being the chunk's first row).
 fn encode_chunk(
-    encoder: &Encoder,
+    model: &TextModel,
     chunk: &[String],
     offset: usize,
     role: Role,
-    opts: &EncodeOptions,
 ) -> Result<Embeddings> {
-    let emb = encoder.encode(chunk, role, opts)?;
-    let label = encoder.dir().display().to_string();
+    let emb = model.encode(chunk, role)?;
+    let label = model.label();
     emb.check_finite(chunk, &label).map_err(|e| match e {
         Error::NonFinite { model, row, text } => Error::NonFinite {
             model,

@@ -31,6 +31,7 @@ pub mod spec;
 pub mod store;
 pub mod task;
 pub mod task_inputs;
+pub mod text_model;
 pub mod text_stats;
 pub mod texts;
 

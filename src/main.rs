@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand};
 
 use leafbench::embed_file::{self, EmbeddingFormat};
 use leafbench::hub::{resolve_model, ResolveOptions};
+use leafbench::served::{Endpoint, ServedModel};
 use leafbench::task::{Registry, TaskSpec};
+use leafbench::text_model::TextModel;
 use leafbench::{parity, texts, Embeddings, EncodeOptions, Encoder, Role};
 
 #[derive(Parser)]
@@ -30,7 +32,7 @@ struct Cli {
 enum Command {
     /// Embed a text file (one text per line) and write the embeddings.
     #[command(
-        after_help = "Example:\n  leafbench embed --model sentence-transformers/all-MiniLM-L6-v2 --input texts.txt --output emb.npy\n  leafbench embed --model ./my-model --role query --input queries.txt --output q.jsonl"
+        after_help = "Example:\n  leafbench embed --model sentence-transformers/all-MiniLM-L6-v2 --input texts.txt --output emb.npy\n  leafbench embed --model ./my-model --role query --input queries.txt --output q.jsonl\n  leafbench embed --endpoint http://127.0.0.1:7997/v1/embeddings --input texts.txt --output served.npy"
     )]
     Embed {
         #[command(flatten)]
@@ -44,7 +46,7 @@ enum Command {
     },
     /// Check that a model gives the same embeddings as a reference (exit 1 if not).
     #[command(
-        after_help = "Example:\n  leafbench parity --model ./ported-model --texts texts.txt --reference reference.npy --min-cosine 0.99999\n\nPrints min / mean cosine and max |Δ| per component; exits 0 within tolerance, 1 beyond it\n(a NaN or infinite value on either side is always beyond it, named by row), 2 on error."
+        after_help = "Example:\n  leafbench parity --model ./ported-model --texts texts.txt --reference reference.npy --min-cosine 0.99999\n  leafbench parity --endpoint http://127.0.0.1:8080/v1/embeddings --texts texts.txt --reference reference.npy\n\nPrints min / mean cosine and max |Δ| per component; exits 0 within tolerance, 1 beyond it\n(a NaN or infinite value on either side is always beyond it, named by row), 2 on error."
     )]
     Parity {
         #[command(flatten)]
@@ -160,8 +162,18 @@ enum Command {
 #[derive(Args)]
 struct ModelArgs {
     /// Local sentence-transformers folder, or `org/name[@revision]` (HF cache, then download).
-    #[arg(long)]
-    model: String,
+    #[arg(long, required_unless_present = "endpoint")]
+    model: Option<String>,
+    /// A served model instead of a folder: the URL its embeddings are posted to, e.g.
+    /// http://127.0.0.1:7997/v1/embeddings (embed and parity only).
+    #[arg(long, conflicts_with = "model")]
+    endpoint: Option<String>,
+    /// The served model's API.
+    #[arg(long, value_enum, default_value = "openai", requires = "endpoint")]
+    api: leafbench::served::Api,
+    /// The server's name for the model (sent in OpenAI requests).
+    #[arg(long, requires = "endpoint")]
+    served_model: Option<String>,
     /// Which side of the task the texts are on: picks the prompt and Router route.
     #[arg(long, value_enum, default_value_t = Role::Plain)]
     role: Role,
@@ -183,11 +195,15 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The folder named by `--model`, loaded to run here.
     fn load(&self) -> Result<(Encoder, EncodeOptions)> {
         if let Some(n) = self.threads {
             set_threads(n)?;
         }
-        let dir = resolve_model(&self.model, &ResolveOptions::from_env(self.offline))?;
+        let Some(model) = &self.model else {
+            bail!("this command runs a model here: give --model, not --endpoint");
+        };
+        let dir = resolve_model(model, &ResolveOptions::from_env(self.offline))?;
         let encoder = Encoder::load(&dir)?;
         let opts = EncodeOptions {
             batch_size: self.batch_size,
@@ -195,6 +211,19 @@ impl ModelArgs {
             progress: !self.quiet,
         };
         Ok((encoder, opts))
+    }
+
+    /// The folder, or the served model `--endpoint` names (`--batch-size` texts per request).
+    fn text_model(&self) -> Result<TextModel> {
+        let Some(url) = &self.endpoint else {
+            let (encoder, opts) = self.load()?;
+            return Ok(TextModel::Local(encoder, opts));
+        };
+        let mut endpoint: Endpoint = serde_json::from_value(serde_json::json!({ "url": url }))?;
+        endpoint.api = self.api;
+        endpoint.model = self.served_model.clone();
+        endpoint.batch_size = self.batch_size;
+        Ok(TextModel::Served(ServedModel::new(&endpoint)?))
     }
 }
 
@@ -245,9 +274,9 @@ fn embed(model: &ModelArgs, input: &Path, output: &Path) -> Result<ExitCode> {
     leafbench::output::check_writable(output)?;
     let format = EmbeddingFormat::of(output)?;
     let lines = texts::read_lines(input)?;
-    let (encoder, opts) = model.load()?;
+    let source = model.text_model()?;
     let (rows, dim) =
-        embed_file::encode_to_file(&encoder, &lines, model.role, &opts, output, format)?;
+        embed_file::encode_to_file(&source, &lines, model.role, !model.quiet, output, format)?;
     eprintln!(
         "wrote {rows} embeddings of dimension {dim} to {}",
         output.display()
@@ -273,8 +302,7 @@ fn parity_check(
             lines.len()
         );
     }
-    let (encoder, opts) = model.load()?;
-    let ours = encoder.encode(&lines, model.role, &opts)?;
+    let ours = model.text_model()?.encode(&lines, model.role)?;
     if ours.dim != reference_emb.dim {
         bail!(
             "{}: dimension {}, but the model gives {}",

@@ -210,3 +210,62 @@ fn a_failed_run_writes_no_result() {
         .collect();
     assert!(written.is_empty(), "{written:?}");
 }
+
+#[test]
+fn embed_and_parity_reach_a_served_model() {
+    let server = FakeEmbedder::start(|_, _| Reply::Vectors);
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("texts.txt");
+    std::fs::write(&input, texts(5).join("\n") + "\n").unwrap();
+    let output = work.path().join("served.npy");
+    let embed = common::leafbench(&[
+        "embed",
+        "--endpoint",
+        &server.url,
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+        "--batch-size",
+        "2",
+        "--quiet",
+    ]);
+    assert!(embed.status.success(), "{}", common::stderr(&embed));
+    let written = leafbench::Embeddings::load_npy(&output).unwrap();
+    assert_eq!(written.data, expected(5));
+    // The same vectors pass; a reference that differs in one component fails.
+    let parity = |reference: &std::path::Path| {
+        common::leafbench(&[
+            "parity",
+            "--endpoint",
+            &server.url,
+            "--texts",
+            input.to_str().unwrap(),
+            "--reference",
+            reference.to_str().unwrap(),
+            "--quiet",
+        ])
+    };
+    assert_eq!(parity(&output).status.code(), Some(0));
+    let mut other = written.clone();
+    other.data[1] += 0.5;
+    let shifted = work.path().join("shifted.npy");
+    std::fs::write(&shifted, other.to_npy()).unwrap();
+    let out = parity(&shifted);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+    // A server that fails leaves no output file.
+    let broken = FakeEmbedder::start(|_, _| status(500, "broken"));
+    let lost = work.path().join("lost.npy");
+    let embed = common::leafbench(&[
+        "embed",
+        "--endpoint",
+        &broken.url,
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        lost.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(embed.status.code(), Some(2), "{}", common::stderr(&embed));
+    assert!(!lost.exists());
+}

@@ -17,11 +17,12 @@
 use serde::Deserialize;
 
 /// The request and response shapes a server speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
     /// `POST {"model", "input": [...]}` → `{"data": [{"index", "embedding"}]}`.
     #[default]
+    #[value(name = "openai")]
     OpenAi,
     /// Text Embeddings Inference: `POST {"inputs": [...]}` → `[[...], ...]`.
     Tei,
