@@ -211,6 +211,20 @@ fn a_failed_run_writes_no_result() {
     assert!(written.is_empty(), "{written:?}");
 }
 
+/// `leafbench <command> --endpoint url <args> --quiet`.
+fn served_command(command: &str, url: &str, args: &[&std::path::Path]) -> std::process::Output {
+    let flags: &[&str] = match command {
+        "embed" => &["--input", "--output"],
+        _ => &["--texts", "--reference"],
+    };
+    let mut argv = vec![command, "--endpoint", url, "--quiet"];
+    for (flag, path) in flags.iter().zip(args) {
+        argv.push(flag);
+        argv.push(path.to_str().unwrap());
+    }
+    common::leafbench(&argv)
+}
+
 #[test]
 fn embed_and_parity_reach_a_served_model() {
     let server = FakeEmbedder::start(|_, _| Reply::Vectors);
@@ -218,54 +232,23 @@ fn embed_and_parity_reach_a_served_model() {
     let input = work.path().join("texts.txt");
     std::fs::write(&input, texts(5).join("\n") + "\n").unwrap();
     let output = work.path().join("served.npy");
-    let embed = common::leafbench(&[
-        "embed",
-        "--endpoint",
-        &server.url,
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-        "--batch-size",
-        "2",
-        "--quiet",
-    ]);
+    let embed = served_command("embed", &server.url, &[&input, &output]);
     assert!(embed.status.success(), "{}", common::stderr(&embed));
     let written = leafbench::Embeddings::load_npy(&output).unwrap();
     assert_eq!(written.data, expected(5));
     // The same vectors pass; a reference that differs in one component fails.
-    let parity = |reference: &std::path::Path| {
-        common::leafbench(&[
-            "parity",
-            "--endpoint",
-            &server.url,
-            "--texts",
-            input.to_str().unwrap(),
-            "--reference",
-            reference.to_str().unwrap(),
-            "--quiet",
-        ])
-    };
-    assert_eq!(parity(&output).status.code(), Some(0));
+    let same = served_command("parity", &server.url, &[&input, &output]);
+    assert_eq!(same.status.code(), Some(0), "{}", common::stdout(&same));
     let mut other = written.clone();
     other.data[1] += 0.5;
     let shifted = work.path().join("shifted.npy");
     std::fs::write(&shifted, other.to_npy()).unwrap();
-    let out = parity(&shifted);
+    let out = served_command("parity", &server.url, &[&input, &shifted]);
     assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
     // A server that fails leaves no output file.
     let broken = FakeEmbedder::start(|_, _| status(500, "broken"));
     let lost = work.path().join("lost.npy");
-    let embed = common::leafbench(&[
-        "embed",
-        "--endpoint",
-        &broken.url,
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        lost.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let embed = served_command("embed", &broken.url, &[&input, &lost]);
     assert_eq!(embed.status.code(), Some(2), "{}", common::stderr(&embed));
     assert!(!lost.exists());
 }
