@@ -107,6 +107,11 @@ impl RunConfig {
             fix(d)
         }
         fix(&mut self.output_dir);
+        for m in &mut self.models {
+            if let Some(dir) = m.endpoint.as_mut().and_then(|e| e.truncate_like.as_mut()) {
+                fix(dir)
+            }
+        }
         if let Some(Grid {
             calibration: CalibrationPolicy::File(p),
             ..

@@ -174,6 +174,10 @@ struct ModelArgs {
     /// The server's name for the model (sent in OpenAI requests).
     #[arg(long, requires = "endpoint")]
     served_model: Option<String>,
+    /// Cut each text to what this sentence-transformers folder's model reads before sending
+    /// it (a server that reads longer inputs then sees what the reference sees).
+    #[arg(long, requires = "endpoint")]
+    truncate_like: Option<PathBuf>,
     /// Which side of the task the texts are on: picks the prompt and Router route.
     #[arg(long, value_enum, default_value_t = Role::Plain)]
     role: Role,
@@ -223,6 +227,7 @@ impl ModelArgs {
         endpoint.api = self.api;
         endpoint.model = self.served_model.clone();
         endpoint.batch_size = self.batch_size;
+        endpoint.truncate_like = self.truncate_like.clone();
         Ok(TextModel::Served(ServedModel::new(&endpoint)?))
     }
 }

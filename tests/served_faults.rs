@@ -252,3 +252,20 @@ fn embed_and_parity_reach_a_served_model() {
     assert_eq!(embed.status.code(), Some(2), "{}", common::stderr(&embed));
     assert!(!lost.exists());
 }
+
+#[test]
+fn texts_are_cut_to_what_the_reference_model_reads_when_asked() {
+    let server = FakeEmbedder::start(|_, _| Reply::Vectors);
+    let long = vec!["word ".repeat(600).trim_end().to_string(), "short text".to_string()];
+    let sent_length = |extra: &str| {
+        let model = ServedModel::new(&endpoint(&server.url, extra)).unwrap();
+        let emb = model.encode(&long, Role::Document, &|_| {}).unwrap();
+        // The fake server's first component is the text's length / 100.
+        [emb.row(0)[0], emb.row(1)[0]].map(|x| (x * 100.0).round() as usize)
+    };
+    assert_eq!(sent_length(""), [2999, 10], "sent whole");
+    let minilm = common::minilm_dir();
+    let cut = sent_length(&format!("truncate_like: {}\n", minilm.display()));
+    // all-MiniLM-L6-v2 reads 256 tokens: [CLS], 254 words, [SEP].
+    assert_eq!(cut, [254 * 5 - 1, 10]);
+}

@@ -178,6 +178,12 @@ impl Encoder {
         })
     }
 
+    /// The part of `text` (its prompt already added) that the model reads for `role`: a
+    /// text longer than its `max_seq_length` is cut after the last token it keeps.
+    pub fn kept_text<'t>(&self, text: &'t str, role: Role) -> Result<&'t str> {
+        self.stack(role)?.transformer().kept_text(text)
+    }
+
     /// Checks the module order and that each module's input size is the previous one's
     /// output size; returns the final embedding size.
     fn check_stack(&self, modules: &[Arc<Module>]) -> Result<usize> {

@@ -93,6 +93,31 @@ impl Transformer {
             .collect())
     }
 
+    /// The part of `text` the model reads: all of it, or, when it is longer than
+    /// `max_seq_length` tokens, the text up to the end of its last kept token (a served port
+    /// that reads more is sent only this).
+    pub fn kept_text<'t>(&self, text: &'t str) -> Result<&'t str> {
+        let encoding = self.tokenizer.encode(text, true).map_err(|e| {
+            Error::invalid(
+                self.dir.join("tokenizer.json"),
+                format!("tokenization failed: {e}"),
+            )
+        })?;
+        if encoding.get_overflowing().is_empty() {
+            return Ok(text);
+        }
+        // Byte offsets into `text`; special tokens sit at (0, 0).
+        let end = encoding
+            .get_offsets()
+            .iter()
+            .zip(encoding.get_ids())
+            .filter(|(_, id)| !self.special_ids.contains(id))
+            .map(|((_, end), _)| *end)
+            .max()
+            .unwrap_or(0);
+        Ok(&text[..end])
+    }
+
     /// Tokens a prompt occupies at the start of every input: its tokenization less a
     /// trailing special token (the separator that a longer input would push back).
     pub fn prompt_length(&self, prompt: &str) -> Result<usize> {

@@ -12,7 +12,10 @@
 //!       prompts: {query: "query: ", document: ""}
 //!       api_key_env: EMBEDDINGS_API_KEY
 //!       fingerprint: onnx-export-2026-11
+//!       truncate_like: ../models/all-MiniLM-L6-v2   # cut texts as the reference model does
 //! ```
+
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -86,6 +89,11 @@ pub struct Endpoint {
     /// How the model's embeddings are compared: `cosine` (default) or `dot`.
     #[serde(default = "default_similarity")]
     pub similarity: String,
+    /// A sentence-transformers folder of the model the server ports: each text (its prompt
+    /// added) is cut to what that model reads (its `max_seq_length` tokens) before it is sent,
+    /// so a server that reads longer inputs sees what the reference sees.
+    #[serde(default)]
+    pub truncate_like: Option<PathBuf>,
 }
 
 fn default_batch() -> usize {
@@ -126,19 +134,24 @@ impl Endpoint {
     }
 
     /// What the embedding store keys this model's vectors with: the URL, the model name, the
-    /// user's fingerprint and whether vectors are normalised client-side.
+    /// user's fingerprint, and what the client does to texts and vectors (cutting,
+    /// normalising).
     pub fn identity(&self) -> String {
+        let normalized = if self.normalize {
+            "normalized"
+        } else {
+            "as-served"
+        };
+        let cut = match &self.truncate_like {
+            Some(dir) => format!("cut like {}", dir.display()),
+            None => "uncut".to_string(),
+        };
         format!(
-            "served:{}|{}|{}|{}|{}",
+            "served:{}|{}|{}|{}|{normalized}|{cut}",
             self.api.name(),
             self.url,
             self.model.as_deref().unwrap_or(""),
             self.fingerprint.as_deref().unwrap_or(""),
-            if self.normalize {
-                "normalized"
-            } else {
-                "as-served"
-            }
         )
     }
 }

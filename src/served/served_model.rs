@@ -8,12 +8,14 @@ use std::sync::{Mutex, OnceLock};
 use super::client::Client;
 use super::endpoint::Endpoint;
 use crate::embeddings::Embeddings;
-use crate::encoder::Role;
+use crate::encoder::{Encoder, Role};
 use crate::error::{Error, Result};
 
 pub struct ServedModel {
     endpoint: Endpoint,
     client: Client,
+    /// The reference model whose input length texts are cut to (`truncate_like`).
+    reader: Option<Encoder>,
     /// The vector length, learnt from the first answer.
     dim: OnceLock<usize>,
 }
@@ -26,9 +28,14 @@ impl ServedModel {
                 what: problem,
             });
         }
+        let reader = match &endpoint.truncate_like {
+            Some(dir) => Some(Encoder::load(dir)?),
+            None => None,
+        };
         Ok(Self {
             client: Client::new(endpoint)?,
             endpoint: endpoint.clone(),
+            reader,
             dim: OnceLock::new(),
         })
     }
@@ -64,8 +71,7 @@ impl ServedModel {
         role: Role,
         done: &(dyn Fn(usize) + Sync),
     ) -> Result<Embeddings> {
-        let prompt = self.prompt(role);
-        let sent: Vec<String> = texts.iter().map(|t| format!("{prompt}{t}")).collect();
+        let sent = self.inputs(texts, role)?;
         let batches: Vec<&[String]> = sent.chunks(self.endpoint.batch_size).collect();
         let answers: Vec<Mutex<Option<Vec<Vec<f32>>>>> =
             batches.iter().map(|_| Mutex::new(None)).collect();
@@ -108,6 +114,21 @@ impl ServedModel {
             })
             .collect();
         self.assemble(rows)
+    }
+
+    /// What is sent for `texts`: each with its role's prompt, cut as `truncate_like` says.
+    fn inputs(&self, texts: &[String], role: Role) -> Result<Vec<String>> {
+        let prompt = self.prompt(role);
+        texts
+            .iter()
+            .map(|t| {
+                let text = format!("{prompt}{t}");
+                match &self.reader {
+                    Some(reader) => Ok(reader.kept_text(&text, role)?.to_string()),
+                    None => Ok(text),
+                }
+            })
+            .collect()
     }
 
     /// The rows as one matrix, checked against the model's dimension.
