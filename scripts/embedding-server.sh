@@ -125,7 +125,7 @@ case "$cmd" in
     fi
     if [ -z "$port" ]; then
       port="$(free_port)"
-    elif ! python3 -c 'import socket,sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+    elif ! python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
       # else /health could be answered by whatever holds the port
       echo "port $port on 127.0.0.1 is in use" >&2
       exit 1
