@@ -44,6 +44,8 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # infinity phones home (posthog) unless told not to.
 export INFINITY_ANONYMOUS_USAGE_STATS=0 DO_NOT_TRACK=1
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/background-server.sh
+. "$root/scripts/lib/background-server.sh"
 VENV="${INFINITY_VENV:-$root/.cache/infinity-venv}"
 INFINITY_VERSION="${INFINITY_VERSION:-0.0.78}"
 PINS=(
@@ -90,9 +92,6 @@ do_install() {
   echo "$VENV"
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 cmd="${1:-}"
 shift || true
@@ -125,7 +124,7 @@ case "$cmd" in
     fi
     if [ -z "$port" ]; then
       port="$(free_port)"
-    elif ! python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+    elif ! port_is_free "$port"; then
       # else /health could be answered by whatever holds the port
       echo "port $port on 127.0.0.1 is in use" >&2
       exit 1
@@ -139,45 +138,13 @@ case "$cmd" in
     pid=$!
     echo "$pid" > "$pidfile"
     timeout="${INFINITY_START_TIMEOUT:-180}"
-    t0=$(date +%s)
-    until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
-      if ! kill -0 "$pid" 2>/dev/null; then
-        echo "infinity_emb exited before becoming healthy; log $log:" >&2
-        tail -n 40 "$log" >&2
-        rm -f "$pidfile"
-        exit 1
-      fi
-      if [ $(( $(date +%s) - t0 )) -ge "$timeout" ]; then
-        echo "infinity_emb not healthy after ${timeout}s; log $log:" >&2
-        tail -n 40 "$log" >&2
-        kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-        rm -f "$pidfile"
-        exit 1
-      fi
-      sleep 1
-    done
-    echo "healthy after $(( $(date +%s) - t0 ))s (model $model, log $log)" >&2
+    wait_healthy infinity_emb "$pid" "$port" "$timeout" "$log" "$pidfile" 1
     echo "url=http://127.0.0.1:$port/v1"
     echo "pid=$pid"
     echo "model=$name"
     ;;
   stop)
-    if [ ! -f "$pidfile" ]; then
-      echo "no pid file $pidfile: nothing to stop" >&2
-      exit 0
-    fi
-    pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -- -"$pid" 2>/dev/null || kill "$pid"
-      for _ in $(seq 15); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-      if kill -0 "$pid" 2>/dev/null; then
-        kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
-      fi
-      echo "stopped pid $pid" >&2
-    else
-      echo "pid $pid (from $pidfile) is not running" >&2
-    fi
-    rm -f "$pidfile"
+    stop_server "$pidfile"
     ;;
   *)
     usage

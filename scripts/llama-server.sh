@@ -59,6 +59,8 @@
 set -euo pipefail
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/background-server.sh
+. "$root/scripts/lib/background-server.sh"
 CACHE="$root/.cache/llama.cpp"
 VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
 SRC="$CACHE/src/llama_cpp_python-$VERSION"
@@ -160,9 +162,6 @@ do_convert() {
   echo "gguf=$out (converted in $(( $(date +%s) - t0 ))s; log $CACHE/convert-$type.log)" >&2
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 cmd="${1:-}"
 shift || true
@@ -200,10 +199,7 @@ case "$cmd" in
     fi
     if [ -z "$port" ]; then
       port="$(free_port)"
-    elif ! python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
-      # else /health could be answered by whatever holds the port. SO_REUSEADDR, as
-      # llama-server's own listener sets it: connections left in TIME_WAIT by a server just
-      # stopped on this port do not count, a listening socket does.
+    elif ! port_is_free "$port"; then
       echo "port $port on 127.0.0.1 is in use" >&2
       exit 1
     fi
@@ -215,46 +211,13 @@ case "$cmd" in
     pid=$!
     echo "$pid" > "$pidfile"
     timeout="${LLAMA_START_TIMEOUT:-120}"
-    t0=$(date +%s)
-    # /health answers 503 while the model loads, 200 once it is ready.
-    until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
-      if ! kill -0 "$pid" 2>/dev/null; then
-        echo "llama-server exited before becoming healthy; log $log:" >&2
-        tail -n 40 "$log" >&2
-        rm -f "$pidfile"
-        exit 1
-      fi
-      if [ $(( $(date +%s) - t0 )) -ge "$timeout" ]; then
-        echo "llama-server not healthy after ${timeout}s; log $log:" >&2
-        tail -n 40 "$log" >&2
-        kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-        rm -f "$pidfile"
-        exit 1
-      fi
-      sleep 0.2
-    done
-    echo "healthy after $(( $(date +%s) - t0 ))s (gguf $gguf, log $log)" >&2
+    wait_healthy llama-server "$pid" "$port" "$timeout" "$log" "$pidfile" 0.2
     echo "url=http://127.0.0.1:$port/v1"
     echo "pid=$pid"
     echo "gguf=$gguf"
     ;;
   stop)
-    if [ ! -f "$pidfile" ]; then
-      echo "no pid file $pidfile: nothing to stop" >&2
-      exit 0
-    fi
-    pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -- -"$pid" 2>/dev/null || kill "$pid"
-      for _ in $(seq 15); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-      if kill -0 "$pid" 2>/dev/null; then
-        kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
-      fi
-      echo "stopped pid $pid" >&2
-    else
-      echo "pid $pid (from $pidfile) is not running" >&2
-    fi
-    rm -f "$pidfile"
+    stop_server "$pidfile"
     ;;
   *)
     usage
