@@ -304,7 +304,8 @@ mod tests {
     fn a_served_model_is_an_endpoint_instead_of_a_folder() {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/served-port.yaml");
         let cfg = RunConfig::load(&shipped).unwrap();
-        let endpoint = cfg.models[0].endpoint.as_ref().unwrap();
+        assert!(cfg.models[0].path.is_some(), "the reference runs here");
+        let endpoint = cfg.models[1].endpoint.as_ref().unwrap();
         assert_eq!((endpoint.batch_size, endpoint.concurrency), (64, 4));
         let err = load_error(
             "models:\n  - {name: a/b, path: m, endpoint: {url: 'http://x/e'}}\ntasks: [STS]\n",
