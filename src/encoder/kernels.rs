@@ -99,19 +99,20 @@ fn softmax_row_generic(row: &mut [f32], bias: &[f32]) {
     }
 }
 
-/// Defines `$name`, which runs `$generic` compiled for the widest vector unit present.
+/// Defines `$name`, which runs `$avx512` where the CPU has AVX-512 and otherwise `$generic`,
+/// compiled for AVX2 + FMA where present. The AVX-512 versions are written with intrinsics
+/// (the compiler leaves these loops scalar) and do the same operations in the same order, so
+/// every path gives the same bits.
 macro_rules! dispatch_by_cpu {
-    ($name:ident, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
+    ($name:ident, $avx512:path, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
         fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f")]
-                unsafe fn wide($($arg: $ty),*) { $generic($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn narrow($($arg: $ty),*) { $generic($($arg),*) }
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU was just checked to have the enabled features.
-                    return unsafe { wide($($arg),*) };
+                    return unsafe { $avx512($($arg),*) };
                 }
                 if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                     // SAFETY: as above.
@@ -123,8 +124,155 @@ macro_rules! dispatch_by_cpu {
     };
 }
 
-dispatch_by_cpu!(gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
-dispatch_by_cpu!(softmax_row, softmax_row_generic, (row: &mut [f32], bias: &[f32]));
+dispatch_by_cpu!(gelu_slice, avx512::gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
+dispatch_by_cpu!(softmax_row, avx512::softmax_row, softmax_row_generic, (row: &mut [f32], bias: &[f32]));
+
+/// `exp_approx`, `erfc_approx`, GELU and softmax on 16 lanes, operation for operation.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{exp_approx, gelu_one};
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m512 {
+        _mm512_set1_ps(x)
+    }
+
+    /// `c[0] + r·(c[1] + r·(…))`, innermost coefficient last, as the scalar code nests it.
+    #[inline(always)]
+    unsafe fn horner(r: __m512, outer_first: &[f32]) -> __m512 {
+        let (last, rest) = outer_first.split_last().expect("coefficients");
+        let mut acc = splat(*last);
+        for &c in rest.iter().rev() {
+            acc = _mm512_add_ps(splat(c), _mm512_mul_ps(r, acc));
+        }
+        acc
+    }
+
+    #[inline(always)]
+    unsafe fn exp(x: __m512) -> __m512 {
+        let below = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, splat(-87.0));
+        let x = _mm512_min_ps(_mm512_max_ps(x, splat(-87.0)), splat(88.0));
+        let magic = splat(12_582_912.0);
+        let n = _mm512_sub_ps(
+            _mm512_add_ps(_mm512_mul_ps(x, splat(std::f32::consts::LOG2_E)), magic),
+            magic,
+        );
+        let r = _mm512_sub_ps(
+            _mm512_sub_ps(x, _mm512_mul_ps(n, splat(0.693_145_75))),
+            _mm512_mul_ps(n, splat(1.428_606_8e-6)),
+        );
+        let p = horner(
+            r,
+            &[
+                1.0,
+                1.0,
+                0.5,
+                1.0 / 6.0,
+                1.0 / 24.0,
+                1.0 / 120.0,
+                1.0 / 720.0,
+                1.0 / 5040.0,
+            ],
+        );
+        let bits = _mm512_slli_epi32::<23>(_mm512_add_epi32(
+            _mm512_cvttps_epi32(n),
+            _mm512_set1_epi32(127),
+        ));
+        _mm512_maskz_mul_ps(!below, p, _mm512_castsi512_ps(bits))
+    }
+
+    #[inline(always)]
+    unsafe fn erfc(x: __m512) -> __m512 {
+        let z = _mm512_abs_ps(x);
+        let t = _mm512_div_ps(
+            splat(1.0),
+            _mm512_add_ps(splat(1.0), _mm512_mul_ps(splat(0.5), z)),
+        );
+        let poly = horner(
+            t,
+            &[
+                -1.265_512_2,
+                1.000_023_7,
+                0.374_091_96,
+                0.096_784_18,
+                -0.186_288_06,
+                0.278_868_07,
+                -1.135_204,
+                1.488_515_9,
+                -0.822_152_2,
+                0.170_872_77,
+            ],
+        );
+        let tail = _mm512_mul_ps(t, exp(_mm512_sub_ps(poly, _mm512_mul_ps(z, z))));
+        let negative = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, splat(0.0));
+        _mm512_mask_sub_ps(tail, negative, splat(2.0), tail)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn gelu_slice(src: &[f32], dst: &mut [f32]) {
+        let n = src.len().min(dst.len());
+        let whole = n - n % 16;
+        for i in (0..whole).step_by(16) {
+            let x = _mm512_loadu_ps(src.as_ptr().add(i));
+            let e = erfc(_mm512_mul_ps(x, splat(-std::f32::consts::FRAC_1_SQRT_2)));
+            _mm512_storeu_ps(
+                dst.as_mut_ptr().add(i),
+                _mm512_mul_ps(_mm512_mul_ps(splat(0.5), x), e),
+            );
+        }
+        for i in whole..n {
+            dst[i] = gelu_one(src[i]);
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn softmax_row(row: &mut [f32], bias: &[f32]) {
+        let n = row.len().min(bias.len());
+        let whole = n - n % 16;
+        let p = row.as_mut_ptr();
+        let mut max = f32::NEG_INFINITY;
+        let mut vmax = splat(f32::NEG_INFINITY);
+        for i in (0..whole).step_by(16) {
+            let v = _mm512_add_ps(
+                _mm512_loadu_ps(p.add(i)),
+                _mm512_loadu_ps(bias.as_ptr().add(i)),
+            );
+            _mm512_storeu_ps(p.add(i), v);
+            vmax = _mm512_max_ps(vmax, v);
+        }
+        for i in whole..n {
+            row[i] += bias[i];
+            max = if row[i] > max { row[i] } else { max };
+        }
+        let vm = _mm512_reduce_max_ps(vmax);
+        max = if vm > max { vm } else { max };
+        let m = splat(max);
+        let mut lanes = _mm512_setzero_ps();
+        for i in (0..whole).step_by(16) {
+            let v = exp(_mm512_sub_ps(_mm512_loadu_ps(p.add(i)), m));
+            _mm512_storeu_ps(p.add(i), v);
+            lanes = _mm512_add_ps(lanes, v);
+        }
+        let mut sum: f32 = 0.0;
+        for v in &mut row[whole..n] {
+            *v = exp_approx(*v - max);
+            sum += *v;
+        }
+        let mut lane_values = [0f32; 16];
+        _mm512_storeu_ps(lane_values.as_mut_ptr(), lanes);
+        sum += lane_values.iter().sum::<f32>();
+        let inv = splat(1.0 / sum);
+        for i in (0..whole).step_by(16) {
+            _mm512_storeu_ps(p.add(i), _mm512_mul_ps(_mm512_loadu_ps(p.add(i)), inv));
+        }
+        let inv = 1.0 / sum;
+        for v in &mut row[whole..n] {
+            *v *= inv;
+        }
+    }
+}
 
 fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> Result<&'a [f32]> {
     let (start, end) = layout
@@ -240,6 +388,44 @@ mod tests {
         }
         assert_eq!(gelu_one(-20.0), 0.0);
         assert!((gelu_one(20.0) - 20.0).abs() < 1e-5);
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_avx512_kernels_give_the_scalar_kernels_bits() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let xs: Vec<f32> = (-40_000..40_000)
+            .map(|i| i as f32 * 3.1e-4)
+            .chain([-1.0e30, -90.0, -20.0, -0.0, 0.0, 1.0e-40, 20.0, 1.0e30])
+            .collect();
+        let (mut a, mut b) = (vec![0f32; xs.len()], vec![0f32; xs.len()]);
+        gelu_slice_generic(&xs, &mut a);
+        // SAFETY: checked above.
+        unsafe { avx512::gelu_slice(&xs, &mut b) };
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x.to_bits(), y.to_bits(), "gelu({}): {x} vs {y}", xs[i]);
+        }
+        for len in [1usize, 5, 16, 17, 40, 256, 301] {
+            let row: Vec<f32> = (0..len)
+                .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.7)
+                .collect();
+            let bias: Vec<f32> = (0..len)
+                .map(|i| if i % 7 == 3 { -1.0e30 } else { 0.0 })
+                .collect();
+            let (mut a, mut b) = (row.clone(), row);
+            softmax_row_generic(&mut a, &bias);
+            // SAFETY: checked above.
+            unsafe { avx512::softmax_row(&mut b, &bias) };
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(
+                    x.to_bits(),
+                    y.to_bits(),
+                    "softmax of length {len}: {x} vs {y}"
+                );
+            }
+        }
     }
 
     #[test]
