@@ -14,6 +14,8 @@ use crate::texts::read_lines;
 #[derive(Debug, Serialize)]
 pub struct EncodeBench {
     pub input: String,
+    /// Compute precision of the encoder's linear layers.
+    pub precision: &'static str,
     pub n_texts: usize,
     pub tokens: usize,
     pub threads: usize,
@@ -63,6 +65,7 @@ pub fn bench_encode(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
+        precision: encoder.precision().name(),
         n_texts: texts.len(),
         tokens,
         threads,

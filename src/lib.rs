@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod model_encoders;
 pub mod output;
 pub mod parity;
+pub mod peak;
 pub mod plan;
 pub mod report;
 pub mod rng;

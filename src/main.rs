@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use leafbench::embed_file::{self, EmbeddingFormat};
+use leafbench::encoder::Precision;
 use leafbench::hub::{resolve_model, ResolveOptions};
 use leafbench::served::{Endpoint, ServedModel};
 use leafbench::task::{Registry, TaskSpec};
@@ -137,6 +138,14 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
+    /// Measure this CPU's peak of each arithmetic the encoder can use (float32 FMA, bf16 and
+    /// int8 dot products, 512-bit); prints one JSON line per arithmetic.
+    #[command(after_help = "Example:\n  leafbench bench-peak --threads 1")]
+    BenchPeak {
+        /// Threads, one loop each (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Time exact top-k search over a synthetic corpus of random embeddings (scoring and
     /// merging only, no encoding) and report peak memory.
     #[command(
@@ -193,6 +202,9 @@ struct ModelArgs {
     /// Compute threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// How the model's linear layers compute: float32 (exact), bfloat16 or int8 (faster).
+    #[arg(long, default_value = "float32", conflicts_with = "endpoint")]
+    precision: Precision,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -208,7 +220,7 @@ impl ModelArgs {
             bail!("this command runs a model here: give --model, not --endpoint");
         };
         let dir = resolve_model(model, &ResolveOptions::from_env(self.offline))?;
-        let encoder = Encoder::load(&dir)?;
+        let encoder = Encoder::load_at(&dir, self.precision)?;
         let opts = EncodeOptions {
             batch_size: self.batch_size,
             max_batch_tokens: self.max_batch_tokens,
@@ -398,6 +410,20 @@ fn bench(model: &ModelArgs, inputs: &[PathBuf], repeats: usize) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+fn bench_peak(threads: Option<usize>) -> Result<ExitCode> {
+    if let Some(n) = threads {
+        set_threads(n)?;
+    }
+    let peaks = leafbench::peak::measure();
+    if peaks.is_empty() {
+        bail!("this CPU has none of the 512-bit arithmetics measured here (AVX-512F)");
+    }
+    for p in peaks {
+        println!("{}", serde_json::to_string(&p)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The error and its causes, each said once: a cause whose text the message already holds
 /// (an I/O error both wrapped and quoted) is not repeated.
 fn error_text(e: &anyhow::Error) -> String {
@@ -466,6 +492,7 @@ fn main() -> ExitCode {
             input,
             repeats,
         } => bench(model, input, *repeats),
+        Command::BenchPeak { threads } => bench_peak(*threads),
         Command::BenchSearch {
             docs,
             queries,

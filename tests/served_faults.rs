@@ -256,7 +256,10 @@ fn embed_and_parity_reach_a_served_model() {
 #[test]
 fn texts_are_cut_to_what_the_reference_model_reads_when_asked() {
     let server = FakeEmbedder::start(|_, _| Reply::Vectors);
-    let long = vec!["word ".repeat(600).trim_end().to_string(), "short text".to_string()];
+    let long = vec![
+        "word ".repeat(600).trim_end().to_string(),
+        "short text".to_string(),
+    ];
     let sent_length = |extra: &str| {
         let model = ServedModel::new(&endpoint(&server.url, extra)).unwrap();
         let emb = model.encode(&long, Role::Document, &|_| {}).unwrap();

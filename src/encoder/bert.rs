@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::activation::Activation;
 use super::layers::{attention, split_qkv, LayerNorm, Linear};
+use super::precision::Precision;
 use super::weights::Weights;
 use crate::error::{read_json, Error, Result};
 
@@ -48,6 +49,18 @@ struct BertLayer {
     out_norm: LayerNorm,
 }
 
+impl BertLayer {
+    fn at_precision(self, p: Precision) -> Result<Self> {
+        Ok(Self {
+            qkv: self.qkv.at_precision(p)?,
+            attn_out: self.attn_out.at_precision(p)?,
+            up: self.up.at_precision(p)?,
+            down: self.down.at_precision(p)?,
+            ..self
+        })
+    }
+}
+
 pub struct Bert {
     word: Tensor,
     position: Tensor,
@@ -61,7 +74,8 @@ pub struct Bert {
 }
 
 impl Bert {
-    pub fn load(config_path: &Path, w: &Weights) -> Result<Self> {
+    /// Loads the backbone with its linear layers computing at `precision`.
+    pub fn load(config_path: &Path, w: &Weights, precision: Precision) -> Result<Self> {
         let cfg: BertConfig = read_json(config_path)?;
         check_config(config_path, &cfg)?;
         let act = Activation::from_hf_name(&cfg.hidden_act).ok_or_else(|| {
@@ -87,7 +101,7 @@ impl Bert {
             None => None,
         };
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| load_layer(w, &format!("{p}encoder.layer.{i}"), &cfg))
+            .map(|i| load_layer(w, &format!("{p}encoder.layer.{i}"), &cfg)?.at_precision(precision))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             word: w.get(

@@ -1,8 +1,12 @@
 //! The two building blocks every encoder architecture shares: a linear map applied to the
 //! flattened token matrix (one large GEMM instead of one per sequence) and layer norm.
 
-use candle_core::Tensor;
+use std::sync::Arc;
 
+use candle_core::{DType, Tensor};
+
+use super::packed_linear::{PackedLinear, PackedOp};
+use super::precision::Precision;
 use super::weights::Weights;
 use crate::error::Result;
 
@@ -10,6 +14,8 @@ pub struct Linear {
     /// Stored as [in, out], contiguous, so the GEMM reads it row-major without a transpose.
     weight_t: Tensor,
     bias: Option<Tensor>,
+    /// The same weights packed for a lower compute precision, which then does the product.
+    packed: Option<Arc<PackedLinear>>,
 }
 
 impl Linear {
@@ -40,13 +46,40 @@ impl Linear {
         } else {
             None
         };
-        Ok(Self { weight_t, bias })
+        Ok(Self {
+            weight_t,
+            bias,
+            packed: None,
+        })
     }
 
     pub fn from_parts(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
         Ok(Self {
             weight_t: weight.t()?.contiguous()?,
             bias,
+            packed: None,
+        })
+    }
+
+    /// The layer computing at `precision` (its weights packed once, here).
+    pub fn at_precision(self, precision: Precision) -> Result<Self> {
+        if precision == Precision::Float32 {
+            return Ok(self);
+        }
+        let (in_dim, out_dim) = self.weight_t.dims2()?;
+        let weight: Vec<f32> = self.weight_t.t()?.flatten_all()?.to_vec1()?;
+        let bias = match &self.bias {
+            Some(b) => Some(b.to_vec1::<f32>()?),
+            None => None,
+        };
+        let packed = PackedLinear::pack(precision, &weight, out_dim, in_dim, bias);
+        // The float32 copy is no longer read: an empty [0, out] tensor keeps the shape's
+        // output size without the memory.
+        let empty = Tensor::zeros((0, out_dim), DType::F32, self.weight_t.device())?;
+        Ok(Self {
+            packed,
+            weight_t: empty,
+            ..self
         })
     }
 
@@ -59,10 +92,11 @@ impl Linear {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().expect("linear input has a feature axis");
         let rows = x.elem_count() / in_dim;
-        let y = x.reshape((rows, in_dim))?.matmul(&self.weight_t)?;
-        let y = match &self.bias {
-            Some(b) => y.broadcast_add(b)?,
-            None => y,
+        let x = x.reshape((rows, in_dim))?;
+        let y = match (&self.packed, &self.bias) {
+            (Some(p), _) => x.contiguous()?.apply_op1_no_bwd(&PackedOp(p.clone()))?,
+            (None, Some(b)) => x.matmul(&self.weight_t)?.broadcast_add(b)?,
+            (None, None) => x.matmul(&self.weight_t)?,
         };
         let mut out_dims = dims;
         *out_dims.last_mut().expect("non-empty") = self.out_dim();

@@ -9,10 +9,15 @@ pub mod activation;
 pub mod batching;
 pub mod bert;
 pub mod dense;
+pub mod gemm_bf16;
+pub mod gemm_int8;
 pub mod kernels;
 pub mod layers;
 pub mod modernbert;
+pub mod packed_linear;
+pub mod panels;
 pub mod pooling;
+pub mod precision;
 pub mod prompts;
 pub mod router;
 pub mod st_folder;
@@ -28,6 +33,7 @@ use rayon::prelude::*;
 use crate::embeddings::Embeddings;
 use crate::error::{Error, Result};
 use pooling::TokenStates;
+pub use precision::Precision;
 use prompts::Prompts;
 use st_folder::Module;
 
@@ -101,6 +107,7 @@ pub struct Encoder {
     modules: Vec<Arc<Module>>,
     prompts: Prompts,
     device: Device,
+    precision: Precision,
 }
 
 /// One role's path through the model: a Transformer, then sentence-level modules.
@@ -124,16 +131,23 @@ impl Stack {
 }
 
 impl Encoder {
-    /// Loads a sentence-transformers folder on the CPU.
+    /// Loads a sentence-transformers folder on the CPU, computing in float32.
     pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_at(dir, Precision::Float32)
+    }
+
+    /// Loads a sentence-transformers folder on the CPU, its Transformer's linear layers
+    /// computing at `precision` (pooling, Dense and normalisation stay float32).
+    pub fn load_at(dir: &Path, precision: Precision) -> Result<Self> {
         let device = Device::Cpu;
-        let modules = st_folder::load_modules(dir, &device)?;
+        let modules = st_folder::load_modules(dir, &device, precision)?;
         let prompts = Prompts::load(dir)?;
         let encoder = Self {
             dir: dir.to_path_buf(),
             modules,
             prompts,
             device,
+            precision,
         };
         for role in st_folder::all_roles() {
             // A role without a route fails when it is used, as in sentence-transformers;
@@ -143,6 +157,10 @@ impl Encoder {
             }
         }
         Ok(encoder)
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     pub fn dir(&self) -> &Path {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::activation::Activation;
 use super::layers::{attention, split_qkv, LayerNorm, Linear};
+use super::precision::Precision;
 use super::weights::Weights;
 use crate::error::{read_json, Error, Result};
 
@@ -141,6 +142,18 @@ struct Layer {
     sliding: bool,
 }
 
+impl Layer {
+    fn at_precision(self, p: Precision) -> Result<Self> {
+        Ok(Self {
+            qkv: self.qkv.at_precision(p)?,
+            attn_out: self.attn_out.at_precision(p)?,
+            mlp_in: self.mlp_in.at_precision(p)?,
+            mlp_out: self.mlp_out.at_precision(p)?,
+            ..self
+        })
+    }
+}
+
 pub struct ModernBert {
     embeddings: Tensor,
     emb_norm: LayerNorm,
@@ -155,7 +168,8 @@ pub struct ModernBert {
 }
 
 impl ModernBert {
-    pub fn load(config_path: &Path, w: &Weights) -> Result<Self> {
+    /// Loads the backbone with its linear layers computing at `precision`.
+    pub fn load(config_path: &Path, w: &Weights, precision: Precision) -> Result<Self> {
         let cfg: ModernBertConfig = read_json(config_path)?;
         if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
         {
@@ -175,7 +189,7 @@ impl ModernBert {
         let head_dim = h / cfg.num_attention_heads;
         let device = Device::Cpu;
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| load_layer(w, &format!("{p}layers.{i}"), &cfg, i))
+            .map(|i| load_layer(w, &format!("{p}layers.{i}"), &cfg, i)?.at_precision(precision))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             embeddings: w.get(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::dense::Dense;
 use super::pooling::Pooling;
+use super::precision::Precision;
 use super::router::Routing;
 use super::transformer::Transformer;
 use super::Role;
@@ -37,8 +38,8 @@ struct ModuleEntry {
     type_name: String,
 }
 
-/// Loads the modules listed in `<dir>/modules.json`.
-pub fn load_modules(dir: &Path, device: &Device) -> Result<Vec<Arc<Module>>> {
+/// Loads the modules listed in `<dir>/modules.json`, Transformers computing at `precision`.
+pub fn load_modules(dir: &Path, device: &Device, precision: Precision) -> Result<Vec<Arc<Module>>> {
     let path = dir.join("modules.json");
     let entries: Vec<ModuleEntry> = read_json(&path)?;
     if entries.is_empty() {
@@ -49,20 +50,28 @@ pub fn load_modules(dir: &Path, device: &Device) -> Result<Vec<Arc<Module>>> {
     }
     entries
         .iter()
-        .map(|e| load_module(&dir.join(&e.path), &e.type_name, &path, device).map(Arc::new))
+        .map(|e| {
+            load_module(&dir.join(&e.path), &e.type_name, &path, device, precision).map(Arc::new)
+        })
         .collect()
 }
 
 /// `type_name` is a Python class path; only its last segment matters, so that the
 /// `sentence_transformers.models.X` and newer module paths both load.
-fn load_module(dir: &Path, type_name: &str, listed_in: &Path, device: &Device) -> Result<Module> {
+fn load_module(
+    dir: &Path,
+    type_name: &str,
+    listed_in: &Path,
+    device: &Device,
+    precision: Precision,
+) -> Result<Module> {
     let class = type_name.rsplit('.').next().unwrap_or(type_name);
     Ok(match class {
-        "Transformer" => Module::Transformer(Box::new(Transformer::load(dir, device)?)),
+        "Transformer" => Module::Transformer(Box::new(Transformer::load(dir, device, precision)?)),
         "Pooling" => Module::Pooling(Pooling::load(dir)?),
         "Dense" => Module::Dense(Dense::load(dir, device)?),
         "Normalize" => Module::Normalize,
-        "Router" => Module::Router(load_router(dir, device)?),
+        "Router" => Module::Router(load_router(dir, device, precision)?),
         _ => {
             return Err(Error::UnknownModule {
                 path: listed_in.to_path_buf(),
@@ -72,12 +81,12 @@ fn load_module(dir: &Path, type_name: &str, listed_in: &Path, device: &Device) -
     })
 }
 
-fn load_router(dir: &Path, device: &Device) -> Result<Router> {
+fn load_router(dir: &Path, device: &Device, precision: Precision) -> Result<Router> {
     let (routing, cfg) = Routing::load(dir)?;
     let config_path = dir.join("router_config.json");
     let mut loaded: BTreeMap<&str, Arc<Module>> = BTreeMap::new();
     for (id, type_name) in &cfg.types {
-        let module = load_module(&dir.join(id), type_name, &config_path, device)?;
+        let module = load_module(&dir.join(id), type_name, &config_path, device, precision)?;
         loaded.insert(id.as_str(), Arc::new(module));
     }
     let routes = cfg

@@ -10,6 +10,7 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 
 use super::bert::Bert;
 use super::modernbert::{ModernBert, MASKED};
+use super::precision::Precision;
 use super::weights::Weights;
 use crate::error::{read_json, Error, Result};
 
@@ -29,12 +30,12 @@ pub struct Transformer {
 }
 
 impl Transformer {
-    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+    pub fn load(dir: &Path, device: &Device, precision: Precision) -> Result<Self> {
         let config_path = dir.join("config.json");
         let config: Value = read_json(&config_path)?;
         let st_config = read_optional_json(&dir.join("sentence_bert_config.json"))?;
         let weights = Weights::open(&dir.join("model.safetensors"), device)?;
-        let backbone = load_backbone(&config_path, &config, &weights)?;
+        let backbone = load_backbone(&config_path, &config, &weights, precision)?;
         let max_positions = match &backbone {
             Backbone::Bert(b) => b.max_positions(),
             Backbone::ModernBert(m) => m.max_positions(),
@@ -155,16 +156,22 @@ fn read_optional_json(path: &Path) -> Result<Value> {
     }
 }
 
-fn load_backbone(config_path: &Path, config: &Value, weights: &Weights) -> Result<Backbone> {
+fn load_backbone(
+    config_path: &Path,
+    config: &Value,
+    weights: &Weights,
+    precision: Precision,
+) -> Result<Backbone> {
     let model_type = config
         .get("model_type")
         .and_then(Value::as_str)
         .unwrap_or("");
     match model_type {
-        "bert" => Ok(Backbone::Bert(Bert::load(config_path, weights)?)),
+        "bert" => Ok(Backbone::Bert(Bert::load(config_path, weights, precision)?)),
         "modernbert" => Ok(Backbone::ModernBert(ModernBert::load(
             config_path,
             weights,
+            precision,
         )?)),
         other => Err(Error::invalid(
             config_path,

@@ -1,0 +1,309 @@
+//! Linear layers in bfloat16: weights rounded to bf16 once at load, each input row rounded
+//! to bf16 per call, products summed in f32 — the arithmetic of `vdpbf16ps` (AVX512_BF16).
+//!
+//! `vdpbf16ps` adds, into each f32 lane, the two products of a bf16 pair, the odd-indexed one
+//! first, each addition rounded to nearest even, bf16 subnormal inputs read as zero. The
+//! portable kernel does exactly that, in the same order, so both give the same bits (tested).
+
+use super::panels::{self, par_row_blocks, Tile, LANES, TILE_PANELS, TILE_ROWS};
+
+/// Which implementation runs the inner loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// AVX-512 with the BF16 extension (`vdpbf16ps`).
+    Native,
+    /// Plain Rust, any CPU.
+    Portable,
+}
+
+impl Kernel {
+    /// The native kernel where this CPU has it.
+    pub fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bf16")
+        {
+            return Kernel::Native;
+        }
+        Kernel::Portable
+    }
+}
+
+/// A weight matrix [n, k] in bf16 panels.
+pub struct Bf16Weights {
+    n: usize,
+    k: usize,
+    pairs: usize,
+    data: Vec<u16>,
+}
+
+/// bf16 bits of `x`, rounded to nearest even (a NaN stays a quiet NaN). Branch-free, so
+/// converting a whole input matrix vectorises.
+#[inline(always)]
+pub fn to_bf16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    let rounded = (bits.wrapping_add(0x7fff + ((bits >> 16) & 1)) >> 16) as u16;
+    if x.is_nan() {
+        ((bits >> 16) as u16) | 0x40
+    } else {
+        rounded
+    }
+}
+
+/// The f32 value of bf16 bits, a subnormal read as zero (as `vdpbf16ps` reads it).
+#[inline(always)]
+fn widen(b: u16) -> f32 {
+    let b = if b & 0x7f80 == 0 { b & 0x8000 } else { b };
+    f32::from_bits((b as u32) << 16)
+}
+
+impl Bf16Weights {
+    /// Packs `w` ([n, k], row-major, PyTorch's [out, in]).
+    pub fn pack(w: &[f32], n: usize, k: usize) -> Self {
+        Self {
+            n,
+            k,
+            pairs: panels::groups(k, 2),
+            data: panels::pack(w, n, k, 2, to_bf16),
+        }
+    }
+
+    pub fn out_dim(&self) -> usize {
+        self.n
+    }
+
+    pub fn in_dim(&self) -> usize {
+        self.k
+    }
+
+    /// `a` ([m, k]) times the weights transposed, plus `bias`: [m, n].
+    pub fn matmul(&self, a: &[f32], bias: Option<&[f32]>, kernel: Kernel) -> Vec<f32> {
+        assert_eq!(
+            a.len() % self.k.max(1),
+            0,
+            "input rows have {} values",
+            self.k
+        );
+        let m = if self.k == 0 { 0 } else { a.len() / self.k };
+        let a = panels::interleave_rows(a, m, self.k, 2, |_, v| {
+            v.iter()
+                .enumerate()
+                .fold(0u32, |w, (e, &x)| w | ((to_bf16(x) as u32) << (16 * e)))
+        });
+        let mut out = vec![0f32; m * self.n];
+        par_row_blocks(self.n, &mut out, |first, block| {
+            let rows = block.len() / self.n;
+            let a_block = &a[first * self.pairs..];
+            for t in panels::tiles(rows, self.n) {
+                self.tile(a_block, block, t, kernel);
+            }
+            if let Some(bias) = bias {
+                add_bias(block, bias);
+            }
+        });
+        out
+    }
+
+    fn tile(&self, a: &[u32], out: &mut [f32], t: Tile, kernel: Kernel) {
+        let panel_len = self.pairs * LANES * 2;
+        let b = &self.data[t.panel * panel_len..(t.panel + TILE_PANELS) * panel_len];
+        let a = &a[t.row * self.pairs..(t.row + TILE_ROWS) * self.pairs];
+        let c = &mut out[t.row * self.n + t.panel * LANES..];
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Native => native::tile(a, b, self.pairs, c, self.n, t),
+            _ => portable_tile(a, b, self.pairs, c, self.n, t),
+        }
+    }
+}
+
+fn add_bias(block: &mut [f32], bias: &[f32]) {
+    for row in block.chunks_mut(bias.len()) {
+        for (v, b) in row.iter_mut().zip(bias) {
+            *v += b;
+        }
+    }
+}
+
+fn portable_tile(a: &[u32], b: &[u16], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
+    let panel_len = pairs * LANES * 2;
+    for r in 0..t.rows {
+        for col in 0..t.cols {
+            let panel = &b[(col / LANES) * panel_len..];
+            let lane = col % LANES;
+            let mut acc = 0f32;
+            for p in 0..pairs {
+                let pair = a[p * TILE_ROWS + r];
+                let w = (p * LANES + lane) * 2;
+                acc += widen((pair >> 16) as u16) * widen(panel[w + 1]);
+                acc += widen(pair as u16) * widen(panel[w]);
+            }
+            c[r * ldc + col] = acc;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod native {
+    use std::arch::x86_64::*;
+
+    use super::{Tile, LANES, TILE_ROWS};
+    use crate::encoder::panels::{micro_kernel, TILE_PANELS};
+
+    /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
+    /// past the matrix), `b` a whole panel group (zero panels past it); only `t.rows` rows of
+    /// `t.cols` columns are stored.
+    pub fn tile(a: &[u32], b: &[u16], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
+        assert!(a.len() >= TILE_ROWS * pairs && b.len() >= TILE_PANELS * pairs * LANES * 2);
+        assert!(c.len() >= (t.rows - 1) * ldc + t.cols);
+        // SAFETY: the caller checked the CPU (Kernel::detect); the asserts above bound every
+        // read and write the kernel makes.
+        unsafe {
+            kernel(
+                a.as_ptr(),
+                b.as_ptr(),
+                pairs,
+                c.as_mut_ptr(),
+                ldc,
+                t.rows,
+                t.cols,
+            )
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn load(p: *const u16) -> __m512 {
+        _mm512_loadu_ps(p as *const f32)
+    }
+
+    #[inline(always)]
+    unsafe fn splat(p: *const u32) -> __m512 {
+        _mm512_castsi512_ps(_mm512_set1_epi32(*p as i32))
+    }
+
+    #[inline(always)]
+    unsafe fn dot(c: __m512, x: __m512, w: __m512) -> __m512 {
+        _mm512_dpbf16_ps(
+            c,
+            std::mem::transmute::<__m512, __m512bh>(x),
+            std::mem::transmute::<__m512, __m512bh>(w),
+        )
+    }
+
+    #[inline(always)]
+    unsafe fn store(dst: *mut f32, v: __m512, left: usize) {
+        if left >= LANES {
+            _mm512_storeu_ps(dst, v);
+        } else {
+            _mm512_mask_storeu_ps(dst, ((1u32 << left) - 1) as u16, v);
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    unsafe fn kernel(
+        a: *const u32,
+        b: *const u16,
+        pairs: usize,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
+        micro_kernel!(
+            a,
+            b,
+            pairs,
+            c,
+            ldc,
+            rows,
+            cols,
+            LANES * 2,
+            _mm512_setzero_ps(),
+            load,
+            splat,
+            dot,
+            store
+        )
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Deterministic values of a realistic spread (a linear congruential generator).
+    pub fn values(len: usize, seed: u64, scale: f32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0 * scale
+            })
+            .collect()
+    }
+
+    fn reference(a: &[f32], w: &[f32], bias: &[f32], m: usize, n: usize, k: usize) -> Vec<f64> {
+        let round = |x: f32| half::bf16::from_f32(x).to_f32() as f64;
+        let mut out = vec![0f64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = bias[j] as f64
+                    + (0..k)
+                        .map(|p| round(a[i * k + p]) * round(w[j * k + p]))
+                        .sum::<f64>();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn both_kernels_give_the_same_bits_and_the_bf16_product() {
+        let native = Kernel::detect();
+        for (m, n, k) in [
+            (1, 1, 1),
+            (3, 17, 5),
+            (9, 50, 64),
+            (70, 97, 129),
+            (130, 48, 384),
+        ] {
+            let a = values(m * k, 1 + m as u64, 2.0);
+            let w = values(n * k, 7 + n as u64, 0.1);
+            let bias = values(n, 3, 0.5);
+            let packed = Bf16Weights::pack(&w, n, k);
+            let port = packed.matmul(&a, Some(&bias), Kernel::Portable);
+            let fast = packed.matmul(&a, Some(&bias), native);
+            assert_eq!(port.len(), m * n);
+            for (i, (x, y)) in port.iter().zip(&fast).enumerate() {
+                assert_eq!(x.to_bits(), y.to_bits(), "{m}x{n}x{k} at {i}: {x} vs {y}");
+            }
+            // Against the exact sum of the bf16-rounded products: only f32 summation error.
+            let want = reference(&a, &w, &bias, m, n, k);
+            for (x, y) in port.iter().zip(&want) {
+                assert!(
+                    (*x as f64 - y).abs() < 1e-5 * (k as f64).sqrt(),
+                    "{x} vs {y}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rounding_to_bf16_is_to_nearest_even_as_the_half_crate_rounds() {
+        for x in values(10_000, 4, 100.0)
+            .into_iter()
+            .chain([0.0, -0.0, 1.0e-39, f32::MAX])
+        {
+            assert_eq!(to_bf16(x), half::bf16::from_f32(x).to_bits(), "{x}");
+        }
+        assert!(half::bf16::from_bits(to_bf16(f32::NAN)).is_nan());
+    }
+
+    #[test]
+    fn subnormal_bf16_inputs_read_as_zero() {
+        assert_eq!(widen(0x0001), 0.0);
+        assert_eq!(widen(0x8001).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(widen(to_bf16(1.5)), 1.5);
+    }
+}

@@ -1,0 +1,347 @@
+//! Linear layers in int8, the dynamic quantization most CPU ports use: weights quantized once
+//! at load, symmetrically per output channel (int8 in [-127, 127]); each input row quantized
+//! per call to uint8 with its own scale and zero point; products of the codes summed exactly
+//! in int32 (`vpdpbusd`, AVX512_VNNI), then scaled back to f32.
+//!
+//! With row scale `sa`, zero point `za`, codes `qa`, and channel scale `sw`, codes `qw`:
+//! `y = sa · sw · (Σ qa·qw − za · Σ qw) + bias`. Integer sums are exact, and both kernels share
+//! the quantization and the scaling code, so they give the same bits (tested).
+
+use rayon::prelude::*;
+
+use super::panels::{self, par_row_blocks, Tile, LANES, TILE_PANELS, TILE_ROWS};
+
+/// Which implementation runs the inner loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// AVX-512 with VNNI (`vpdpbusd`).
+    Native,
+    /// Plain Rust, any CPU.
+    Portable,
+}
+
+impl Kernel {
+    /// The native kernel where this CPU has it.
+    pub fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vnni")
+        {
+            return Kernel::Native;
+        }
+        Kernel::Portable
+    }
+}
+
+/// A weight matrix [n, k] as int8 panels with one scale per output channel.
+pub struct Int8Weights {
+    n: usize,
+    k: usize,
+    quads: usize,
+    data: Vec<i8>,
+    scales: Vec<f32>,
+    /// Σ qw of each channel, for the zero-point correction.
+    code_sums: Vec<i32>,
+}
+
+/// Input rows as uint8 codes, four to a u32 and interleaved by row group
+/// ([`panels::interleave_rows`]), with each row's scale and zero point.
+struct QuantizedRows {
+    codes: Vec<u32>,
+    scales: Vec<f32>,
+    zeros: Vec<i32>,
+}
+
+impl Int8Weights {
+    /// Quantizes and packs `w` ([n, k], row-major, PyTorch's [out, in]).
+    pub fn pack(w: &[f32], n: usize, k: usize) -> Self {
+        let mut codes = vec![0i8; n * k];
+        let mut scales = vec![1f32; n];
+        let mut code_sums = vec![0i32; n];
+        for c in 0..n {
+            let row = &w[c * k..(c + 1) * k];
+            let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let scale = if amax > 0.0 { amax / 127.0 } else { 1.0 };
+            for (q, &v) in codes[c * k..(c + 1) * k].iter_mut().zip(row) {
+                *q = (v / scale).round_ties_even().clamp(-127.0, 127.0) as i8;
+            }
+            scales[c] = scale;
+            code_sums[c] = codes[c * k..(c + 1) * k].iter().map(|&q| q as i32).sum();
+        }
+        Self {
+            n,
+            k,
+            quads: panels::groups(k, 4),
+            data: panels::pack(&codes, n, k, 4, |q| q),
+            scales,
+            code_sums,
+        }
+    }
+
+    pub fn out_dim(&self) -> usize {
+        self.n
+    }
+
+    pub fn in_dim(&self) -> usize {
+        self.k
+    }
+
+    /// `a` ([m, k]) times the weights transposed, plus `bias`: [m, n].
+    pub fn matmul(&self, a: &[f32], bias: Option<&[f32]>, kernel: Kernel) -> Vec<f32> {
+        assert_eq!(
+            a.len() % self.k.max(1),
+            0,
+            "input rows have {} values",
+            self.k
+        );
+        let m = if self.k == 0 { 0 } else { a.len() / self.k };
+        let q = self.quantize_rows(a, m);
+        let mut out = vec![0f32; m * self.n];
+        par_row_blocks(self.n, &mut out, |first, block| {
+            let rows = block.len() / self.n;
+            let codes = &q.codes[first * self.quads..];
+            let mut sums = vec![0i32; block.len()];
+            for t in panels::tiles(rows, self.n) {
+                self.tile(codes, &mut sums, t, kernel);
+            }
+            for (r, (row, sums)) in block
+                .chunks_mut(self.n)
+                .zip(sums.chunks(self.n))
+                .enumerate()
+            {
+                let i = first + r;
+                self.rescale(row, sums, q.scales[i], q.zeros[i], bias);
+            }
+        });
+        out
+    }
+
+    /// `y = sa · sw · (Σ − za · Σqw) + bias`, one row.
+    fn rescale(&self, out: &mut [f32], sums: &[i32], sa: f32, za: i32, bias: Option<&[f32]>) {
+        for (j, (y, &s)) in out.iter_mut().zip(sums).enumerate() {
+            let v = (s - za * self.code_sums[j]) as f32 * (sa * self.scales[j]);
+            *y = match bias {
+                Some(b) => v + b[j],
+                None => v,
+            };
+        }
+    }
+
+    /// Each row to uint8 over its own range (widened to include 0, so that 0 is exact).
+    fn quantize_rows(&self, a: &[f32], m: usize) -> QuantizedRows {
+        let k = self.k.max(1);
+        let (scales, zeros): (Vec<f32>, Vec<i32>) = a.par_chunks(k).take(m).map(row_scale).unzip();
+        let codes = panels::interleave_rows(a, m, self.k, 4, |i, v| {
+            quantize_word(v, scales[i], zeros[i] as f32)
+        });
+        QuantizedRows {
+            codes,
+            scales,
+            zeros,
+        }
+    }
+
+    fn tile(&self, codes: &[u32], sums: &mut [i32], t: Tile, kernel: Kernel) {
+        let panel_len = self.quads * LANES * 4;
+        let b = &self.data[t.panel * panel_len..(t.panel + TILE_PANELS) * panel_len];
+        let a = &codes[t.row * self.quads..(t.row + TILE_ROWS) * self.quads];
+        let c = &mut sums[t.row * self.n + t.panel * LANES..];
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Native => native::tile(a, b, self.quads, c, self.n, t),
+            _ => portable_tile(a, b, self.quads, c, self.n, t),
+        }
+    }
+}
+
+/// A row's scale and zero point: its range, widened to include 0, over 255 steps.
+fn row_scale(row: &[f32]) -> (f32, i32) {
+    let (lo, hi) = row
+        .iter()
+        .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
+    let zero = (-lo / scale).round_ties_even().clamp(0.0, 255.0);
+    (scale, zero as i32)
+}
+
+/// Rounds to nearest even for |x| ≤ 2²² (here |x| ≤ 255): adding 1.5·2²³ leaves no fraction
+/// bits. Inline arithmetic, where `round_ties_even` is a library call on baseline x86-64.
+#[inline(always)]
+fn round_even(x: f32) -> f32 {
+    (x + 12_582_912.0) - 12_582_912.0
+}
+
+/// The uint8 codes of up to four values, low byte first.
+#[inline(always)]
+fn quantize_word(values: &[f32], scale: f32, zero: f32) -> u32 {
+    values.iter().enumerate().fold(0u32, |word, (e, &v)| {
+        let q = (round_even(v / scale) + zero).clamp(0.0, 255.0) as u32;
+        word | (q << (8 * e))
+    })
+}
+
+fn portable_tile(a: &[u32], b: &[i8], quads: usize, c: &mut [i32], ldc: usize, t: Tile) {
+    let panel_len = quads * LANES * 4;
+    for r in 0..t.rows {
+        for col in 0..t.cols {
+            let panel = &b[(col / LANES) * panel_len..];
+            let lane = col % LANES;
+            let mut acc = 0i32;
+            for qi in 0..quads {
+                let word = a[qi * TILE_ROWS + r];
+                let w = &panel[(qi * LANES + lane) * 4..][..4];
+                for (e, &wv) in w.iter().enumerate() {
+                    acc += ((word >> (8 * e)) & 0xff) as i32 * wv as i32;
+                }
+            }
+            c[r * ldc + col] = acc;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod native {
+    use std::arch::x86_64::*;
+
+    use super::{Tile, LANES, TILE_ROWS};
+    use crate::encoder::panels::{micro_kernel, TILE_PANELS};
+
+    /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
+    /// past the matrix), `b` a whole panel group (zero panels past it); only `t.rows` rows of
+    /// `t.cols` columns are stored.
+    pub fn tile(a: &[u32], b: &[i8], quads: usize, c: &mut [i32], ldc: usize, t: Tile) {
+        assert!(a.len() >= TILE_ROWS * quads && b.len() >= TILE_PANELS * quads * LANES * 4);
+        assert!(c.len() >= (t.rows - 1) * ldc + t.cols);
+        // SAFETY: the caller checked the CPU (Kernel::detect); the asserts above bound every
+        // read and write the kernel makes.
+        unsafe {
+            kernel(
+                a.as_ptr(),
+                b.as_ptr(),
+                quads,
+                c.as_mut_ptr(),
+                ldc,
+                t.rows,
+                t.cols,
+            )
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn load(p: *const i8) -> __m512i {
+        _mm512_loadu_si512(p as *const _)
+    }
+
+    #[inline(always)]
+    unsafe fn splat(p: *const u32) -> __m512i {
+        _mm512_set1_epi32(*p as i32)
+    }
+
+    #[inline(always)]
+    unsafe fn dot(c: __m512i, x: __m512i, w: __m512i) -> __m512i {
+        _mm512_dpbusd_epi32(c, x, w)
+    }
+
+    #[inline(always)]
+    unsafe fn store(dst: *mut i32, v: __m512i, left: usize) {
+        if left >= LANES {
+            _mm512_storeu_si512(dst as *mut _, v);
+        } else {
+            _mm512_mask_storeu_epi32(dst, ((1u32 << left) - 1) as u16, v);
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    unsafe fn kernel(
+        a: *const u32,
+        b: *const i8,
+        quads: usize,
+        c: *mut i32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+    ) {
+        micro_kernel!(
+            a,
+            b,
+            quads,
+            c,
+            ldc,
+            rows,
+            cols,
+            LANES * 4,
+            _mm512_setzero_si512(),
+            load,
+            splat,
+            dot,
+            store
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::gemm_bf16::tests::values;
+
+    #[test]
+    fn both_kernels_give_the_same_bits() {
+        let native = Kernel::detect();
+        for (m, n, k) in [
+            (1, 1, 1),
+            (3, 17, 5),
+            (9, 50, 64),
+            (70, 97, 130),
+            (130, 48, 384),
+        ] {
+            let a = values(m * k, 11 + m as u64, 3.0);
+            let w = values(n * k, 5 + n as u64, 0.1);
+            let bias = values(n, 9, 0.5);
+            let packed = Int8Weights::pack(&w, n, k);
+            let port = packed.matmul(&a, Some(&bias), Kernel::Portable);
+            let fast = packed.matmul(&a, Some(&bias), native);
+            for (i, (x, y)) in port.iter().zip(&fast).enumerate() {
+                assert_eq!(x.to_bits(), y.to_bits(), "{m}x{n}x{k} at {i}: {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_product_is_within_the_quantization_error() {
+        let (m, n, k) = (20, 40, 256);
+        let a = values(m * k, 1, 1.0);
+        let w = values(n * k, 2, 0.05);
+        let got = Int8Weights::pack(&w, n, k).matmul(&a, None, Kernel::Portable);
+        let mut worst = 0f64;
+        let mut scale = 0f64;
+        for i in 0..m {
+            for j in 0..n {
+                let exact: f64 = (0..k)
+                    .map(|p| a[i * k + p] as f64 * w[j * k + p] as f64)
+                    .sum();
+                worst = worst.max((got[i * n + j] as f64 - exact).abs());
+                scale = scale.max(exact.abs());
+            }
+        }
+        // Half a step of each factor, over k products of uncorrelated errors.
+        assert!(worst < 0.02 * scale, "worst error {worst} at scale {scale}");
+    }
+
+    #[test]
+    fn a_row_quantizes_with_an_exact_zero_and_its_extremes_at_the_ends() {
+        let row = [-1.0f32, 0.0, 0.5, 3.0, 2.0];
+        let (scale, zero) = row_scale(&row);
+        assert_eq!(scale, 4.0 / 255.0);
+        let codes = [
+            quantize_word(&row[..4], scale, zero as f32),
+            quantize_word(&row[4..], scale, zero as f32),
+        ];
+        let code = |i: usize| (codes[i / 4] >> (8 * (i % 4))) & 0xff;
+        assert_eq!(code(1) as i32, zero);
+        assert_eq!(code(0), 0);
+        assert_eq!(code(3), 255);
+        // A constant row: scale 1, nothing divides by zero.
+        assert_eq!(row_scale(&[0.0; 3]), (1.0, 0));
+    }
+}
+
