@@ -11,9 +11,13 @@
 #   scripts/bench.sh report                  `leafbench report` over 100 result files of a
 #                                            compression grid (25 tasks x 4 cells), made up
 #
-# `encode`: tokens/s of leafbench and of sentence-transformers on the peer's bench inputs
-# (2,000 short STS sentences; 500 SciFact passages of 256 tokens), all-MiniLM-L6-v2, batch 32,
-# best of 3, with the ratio leafbench / peer per input and thread count.
+# `encode`: tokens/s of leafbench at each compute precision (float32, bfloat16, int8) and of
+# sentence-transformers (PyTorch, float32) on the peer's bench inputs: all-MiniLM-L6-v2 on 2,000
+# short STS sentences and 500 SciFact passages of 256 tokens (batch 32, best of 3), and a
+# random-weight BERT-large (mxbai-embed-large-v1's shape, scripts/make_bench_model.py) on 16 of
+# those passages (batch 16, best of 2). Also this CPU's measured peak of each arithmetic
+# (`leafbench bench-peak`) and each side's achieved GOP/s as a share of it, with the ratios
+# leafbench / peer and precision / float32 per input and thread count.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -117,33 +121,72 @@ fi
 
 [ ${#threads[@]} -gt 0 ] || threads=(1 2)
 model="$(scripts/fetch-model.sh)"
-inputs=("$shared/peer/bench/bench_short_2000.txt" "$shared/peer/bench/bench_passages_500.txt")
+# BERT-large (mxbai-embed-large-v1's shape) with random weights: the real ones are not here.
+large="$root/.cache/models/bert-large-random"
+[ -f "$large/model.safetensors" ] || "$peer_venv/bin/python" scripts/make_bench_model.py "$model" "$large" >&2
+short="$shared/peer/bench/bench_short_2000.txt"
+passages="$shared/peer/bench/bench_passages_500.txt"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+large_input="$(mktemp --suffix=.txt)"
+trap 'rm -f "$log" "$large_input"' EXIT
+head -16 "$passages" >"$large_input"
+
+# One line per side, model, threads and precision; the peer (PyTorch) computes in float32.
+bench_pair() { # NAME MODEL BATCH REPEATS THREADS INPUT...
+  local name="$1" dir="$2" batch="$3" repeats="$4" t="$5"
+  shift 5
+  local args=()
+  for f in "$@"; do args+=(--input "$f"); done
+  for p in float32 bfloat16 int8; do
+    target/release/leafbench bench-encode --model "$dir" --threads "$t" --batch-size "$batch" \
+      --repeats "$repeats" --precision "$p" --quiet "${args[@]}" | sed "s/^/leafbench $name /" >>"$log"
+  done
+  "$peer_venv/bin/python" "$shared/peer/bench_encode.py" --model "$dir" --threads "$t" \
+    --batch-size "$batch" --repeats "$repeats" "${args[@]}" | sed "s/^/peer $name /" >>"$log"
+}
 
 for t in "${threads[@]}"; do
-  args=()
-  for f in "${inputs[@]}"; do args+=(--input "$f"); done
-  target/release/leafbench bench-encode --model "$model" --threads "$t" --batch-size 32 --repeats 3 --quiet "${args[@]}" \
-    | sed 's/^/leafbench /' >>"$log"
-  "$peer_venv/bin/python" "$shared/peer/bench_encode.py" --model "$model" --threads "$t" --batch-size 32 --repeats 3 "${args[@]}" \
-    | sed 's/^/peer /' >>"$log"
+  target/release/leafbench bench-peak --threads "$t" | sed "s/^/peak - /" >>"$log"
+  bench_pair MiniLM "$model" 32 3 "$t" "$short" "$passages"
+  bench_pair BERT-large "$large" 16 2 "$t" "$large_input"
 done
 
-python3 - "$log" <<'PY'
+python3 - "$log" "$model" "$large" <<'PY'
 import json, sys
-rows = {}
-for line in open(sys.argv[1]):
-    side, _, payload = line.partition(" ")
+log, dirs = sys.argv[1], {"MiniLM": sys.argv[2], "BERT-large": sys.argv[3]}
+
+def flops_per_token(name, tokens_per_text):
+    """Multiply-adds ×2 of the linear layers plus attention's two products, per token."""
+    c = json.load(open(f"{dirs[name]}/config.json"))
+    h, i, layers = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"]
+    return layers * (2 * (4 * h * h + 2 * h * i) + 4 * tokens_per_text * h)
+
+peaks, rows = {}, {}
+for line in open(log):
+    side, name, payload = line.split(" ", 2)
     r = json.loads(payload)
-    rows[(side, r["input"], r["threads"])] = r
-print(f"{'input':<26} {'threads':>7} {'leafbench tok/s':>16} {'peer tok/s':>11} {'ratio':>6}  peer other_cores_busy")
-for (side, inp, t), r in sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][1])):
+    if side == "peak":
+        peaks[(r["arithmetic"], r["threads"])] = r["gops"]
+        continue
+    rows[(side, name, r["input"], r["threads"], r.get("precision", "float32"))] = r
+arith = {"float32": "float32 fma", "bfloat16": "bf16 dot", "int8": "int8 dot"}
+print("peak GOP/s (512-bit):", ", ".join(f"{a} {t}t {v:.0f}" for (a, t), v in sorted(peaks.items())))
+print(f"{'model':<10} {'input':<26} {'thr':>3} {'precision':<9} {'tok/s':>8} {'GOP/s':>7} {'of peak':>7} "
+      f"{'peer tok/s':>10} {'peer of peak':>12} {'vs peer':>7} {'vs float32':>10}")
+for (side, name, inp, t, p), r in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][3], kv[0][2])):
     if side != "leafbench":
         continue
-    p = rows.get(("peer", inp, t))
-    if p is None:
-        continue
-    ratio = r["tok_per_s_best"] / p["tok_per_s_best"]
-    print(f"{inp:<26} {t:>7} {r['tok_per_s_best']:>16.0f} {p['tok_per_s_best']:>11.0f} {ratio:>6.2f}  {p.get('other_cores_busy')}")
+    fpt = flops_per_token(name, r["tokens"] / r["n_texts"])
+    gops = r["tok_per_s_best"] * fpt / 1e9
+    peak = peaks.get((arith[p], t))
+    peer = rows.get(("peer", name, inp, t, "float32"))
+    f32 = rows[("leafbench", name, inp, t, "float32")]
+    share = lambda g, a: f"{100 * g / a:.0f}%" if a else "-"
+    peer_tok = peer["tok_per_s_best"] if peer else None
+    print(f"{name:<10} {inp:<26} {t:>3} {p:<9} {r['tok_per_s_best']:>8.0f} {gops:>7.1f} {share(gops, peak):>7} "
+          f"{peer_tok or 0:>10.0f} {share(peer_tok * fpt / 1e9, peaks.get(('float32 fma', t))) if peer_tok else '-':>12} "
+          f"{r['tok_per_s_best'] / peer_tok if peer_tok else 0:>7.2f} {r['tok_per_s_best'] / f32['tok_per_s_best']:>10.2f}")
+print("GOP/s: the model's multiply-adds ×2 per token (linear layers and attention) × tokens/s; "
+      "'of peak': of this CPU's peak of the precision's arithmetic (bench-peak), the peer's of float32 FMA. "
+      "Attention, layer norm and GELU run in float32 at every precision.")
 PY

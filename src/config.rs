@@ -73,6 +73,15 @@ fn default_out() -> PathBuf {
 }
 
 impl RunConfig {
+    /// The compute precisions each model is encoded at: float32, then the grid's others.
+    pub fn precisions(&self) -> Vec<crate::encoder::Precision> {
+        let mut out = vec![crate::encoder::Precision::Float32];
+        if let Some(grid) = &self.compression {
+            out.extend(grid.lower_precisions().copied());
+        }
+        out
+    }
+
     /// The grid's calibration file, when its texts are encoded (sentence-transformers
     /// semantics learn the scalar ranges from them, once per model).
     pub fn calibration_file(&self) -> Option<&Path> {

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use crate::chunks::Chunk;
 use crate::config::ModelEntry;
 use crate::embeddings::Embeddings;
-use crate::encoder::{Batched, EncodeOptions, Encoder, Role};
+use crate::encoder::{Batched, EncodeOptions, Encoder, Precision, Role};
 use crate::error::{Error, Result};
 use crate::hub::{resolve_model, ResolveOptions};
 use crate::served::ServedModel;
@@ -24,10 +24,11 @@ pub struct ModelEncoders {
 }
 
 enum Backend {
-    /// sentence-transformers folders, run here.
+    /// sentence-transformers folders, run here at one compute precision.
     Local {
         query: Encoder,
         document: Option<Encoder>,
+        precision: Precision,
         /// Content fingerprints of the query and document folders, computed on first use.
         fingerprints: [OnceLock<String>; 2],
     },
@@ -40,7 +41,23 @@ enum Backend {
 
 impl ModelEncoders {
     pub fn load(entry: &ModelEntry, offline: bool) -> Result<Self> {
+        Self::load_at(entry, offline, Precision::Float32)
+    }
+
+    /// The entry's encoders with their linear layers computing at `precision`; a served model
+    /// computes as its server does, so only float32 (no change) is accepted for one.
+    pub fn load_at(entry: &ModelEntry, offline: bool, precision: Precision) -> Result<Self> {
         if let Some(endpoint) = &entry.endpoint {
+            if precision != Precision::Float32 {
+                return Err(Error::Served {
+                    url: endpoint.url.clone(),
+                    what: format!(
+                        "model `{}` is served: its compute precision is the server's; \
+                         `compression.precision: [{precision}]` applies to models run here",
+                        entry.name
+                    ),
+                });
+            }
             let model = ServedModel::new(endpoint)?;
             let identity = endpoint.identity();
             return Ok(Self {
@@ -51,26 +68,25 @@ impl ModelEncoders {
         let resolve = |name: &str| {
             resolve_model(name, &ResolveOptions::from_env(offline)).map_err(Error::from)
         };
+        let load = |dir: &std::path::Path| Encoder::load_at(dir, precision);
         let (query, document) = match (&entry.path, &entry.query, &entry.document) {
-            (_, Some(q), Some(d)) => (
-                Encoder::load(&resolve(q)?)?,
-                Some(Encoder::load(&resolve(d)?)?),
-            ),
-            (Some(p), _, _) => (Encoder::load(p)?, None),
+            (_, Some(q), Some(d)) => (load(&resolve(q)?)?, Some(load(&resolve(d)?)?)),
+            (Some(p), _, _) => (load(p)?, None),
             _ => {
                 let name = format!("{}@{}", entry.name, entry.revision());
-                (Encoder::load(&resolve(&name)?)?, None)
+                (load(&resolve(&name)?)?, None)
             }
         };
-        Ok(Self::new(&entry.name, query, document))
+        Ok(Self::new(&entry.name, query, document, precision))
     }
 
-    fn new(name: &str, query: Encoder, document: Option<Encoder>) -> Self {
+    fn new(name: &str, query: Encoder, document: Option<Encoder>, precision: Precision) -> Self {
         Self {
             name: name.to_string(),
             backend: Backend::Local {
                 query,
                 document,
+                precision,
                 fingerprints: [OnceLock::new(), OnceLock::new()],
             },
         }
@@ -99,13 +115,15 @@ impl ModelEncoders {
     }
 
     /// What keys the embeddings of `role` in the store: the content fingerprint of the folder
-    /// that embeds them, or a served model's endpoint identity.
+    /// that embeds them (with the compute precision, unless float32), or a served model's
+    /// endpoint identity.
     pub fn fingerprint(&self, role: Role) -> Result<&str> {
         match &self.backend {
             Backend::Served { identity, .. } => Ok(identity),
             Backend::Local {
                 document,
                 fingerprints,
+                precision,
                 ..
             } => {
                 let side = usize::from(document.is_some() && role != Role::Query);
@@ -113,7 +131,10 @@ impl ModelEncoders {
                     return Ok(f);
                 }
                 let dir = self.encoder(role).expect("a local model").dir();
-                let f = fingerprint_dir(dir)?;
+                let f = match precision {
+                    Precision::Float32 => fingerprint_dir(dir)?,
+                    p => format!("{}@{p}", fingerprint_dir(dir)?),
+                };
                 Ok(fingerprints[side].get_or_init(|| f))
             }
         }

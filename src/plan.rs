@@ -8,15 +8,15 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::chunks::{chunks, Chunk};
-use crate::config::RunConfig;
+use crate::config::{ModelEntry, RunConfig};
 use crate::data::check::{DataCheck, DataStats};
 use crate::data::{local, DataSource};
-use crate::encoder::{Batched, EncodeOptions, Role};
+use crate::encoder::{Batched, EncodeOptions, Precision, Role};
 use crate::error::{Error, Result};
 use crate::hub::ResolveOptions;
 use crate::model_encoders::ModelEncoders;
 use crate::shard::Shard;
-use crate::task::{clustering, Registry};
+use crate::task::{clustering, Registry, TaskSpec};
 use crate::task_inputs::{units, SplitInputs};
 use crate::text_stats::TextStats;
 
@@ -180,42 +180,74 @@ pub fn walk(
     let data = data_source(config, inputs.registry, inputs.offline)?;
     let mut no_data = Vec::new();
     for (m, entry) in config.models.iter().enumerate() {
-        let encoders = ModelEncoders::load(entry, inputs.offline)?;
-        let mut call = |task: &str, texts: &[String], role: Role| -> Result<()> {
-            let batched = encoders.batched(texts, role, inputs.encode)?;
-            let parts = encoders.key_parts(role)?;
-            let chunks = chunks(&batched, texts, &parts);
-            visit(Call {
-                model: m,
-                encoders: &encoders,
-                task,
-                texts,
-                batched: &batched,
-                chunks: &chunks,
-            })
-        };
-        if let Some(path) = config.calibration_file() {
-            call("calibration", &calibration_texts(path)?, Role::Plain)?;
-        }
-        for task in &tasks {
-            let mut stream = clustering::task_stream();
-            for unit in units(task) {
-                let split_inputs =
-                    match SplitInputs::load(&unit.task, &unit.split, &data, &mut stream) {
-                        Ok(i) => i,
-                        Err(e) if e.is_data_unavailable() => {
-                            no_data.push((entry.name.clone(), task.key(), e.to_string()));
-                            break;
-                        }
-                        Err(e) => return Err(e),
-                    };
-                for c in split_inputs.encode_calls() {
-                    call(&task.key(), c.texts, c.role)?;
-                }
+        for precision in config.precisions() {
+            // The same tasks miss their data at every precision: said once.
+            let mut missing = Vec::new();
+            let model = (m, entry);
+            walk_model(
+                config,
+                inputs,
+                model,
+                precision,
+                &tasks,
+                &data,
+                visit,
+                &mut missing,
+            )?;
+            if precision == Precision::Float32 {
+                no_data.extend(missing);
             }
         }
     }
     Ok(no_data)
+}
+
+/// One model's encode calls at one compute precision.
+#[allow(clippy::too_many_arguments)]
+fn walk_model(
+    config: &RunConfig,
+    inputs: &PlanInputs,
+    (m, entry): (usize, &ModelEntry),
+    precision: Precision,
+    tasks: &[TaskSpec],
+    data: &DataSource,
+    visit: &mut dyn FnMut(Call) -> Result<()>,
+    no_data: &mut Vec<(String, String, String)>,
+) -> Result<()> {
+    let encoders = ModelEncoders::load_at(entry, inputs.offline, precision)?;
+    let mut call = |task: &str, texts: &[String], role: Role| -> Result<()> {
+        let batched = encoders.batched(texts, role, inputs.encode)?;
+        let parts = encoders.key_parts(role)?;
+        let chunks = chunks(&batched, texts, &parts);
+        visit(Call {
+            model: m,
+            encoders: &encoders,
+            task,
+            texts,
+            batched: &batched,
+            chunks: &chunks,
+        })
+    };
+    if let Some(path) = config.calibration_file() {
+        call("calibration", &calibration_texts(path)?, Role::Plain)?;
+    }
+    for task in tasks {
+        let mut stream = clustering::task_stream();
+        for unit in units(task) {
+            let split_inputs = match SplitInputs::load(&unit.task, &unit.split, data, &mut stream) {
+                Ok(i) => i,
+                Err(e) if e.is_data_unavailable() => {
+                    no_data.push((entry.name.clone(), task.key(), e.to_string()));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            for c in split_inputs.encode_calls() {
+                call(&task.key(), c.texts, c.role)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where a run reads its tasks' data, and the statistics (beside the task files) it checks

@@ -11,7 +11,7 @@ use crate::compress::setting::{CalibrationPolicy, Grid, Semantics, Setting};
 use crate::config::{ModelEntry, RunConfig};
 use crate::data::DataSource;
 use crate::embedder::{merged_ranges, CellEncoder, Embedder, Part};
-use crate::encoder::{EncodeOptions, Role};
+use crate::encoder::{EncodeOptions, Precision, Role};
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate_task;
 use crate::model_encoders::ModelEncoders;
@@ -74,6 +74,7 @@ pub fn run(config: &RunConfig, registry: &Registry, opts: &RunOptions) -> Result
             grid: grid.as_ref(),
             opts,
             encoders: None,
+            lower: Vec::new(),
             file_ranges: None,
         };
         let (encoded, cached) = model.run_tasks(
@@ -128,6 +129,15 @@ impl ModelGrid {
     }
 }
 
+/// What every cell of one task shares.
+struct CellContext<'a> {
+    task: &'a TaskSpec,
+    data: &'a DataSource,
+    similarity: crate::similarity::Similarity,
+    native: usize,
+    multiplier: usize,
+}
+
 /// One model's pass over the tasks.
 struct ModelRun<'a> {
     entry: &'a ModelEntry,
@@ -135,6 +145,8 @@ struct ModelRun<'a> {
     grid: Option<&'a ModelGrid>,
     opts: &'a RunOptions,
     encoders: Option<ModelEncoders>,
+    /// The model at each of the grid's precisions other than float32, loaded with `encoders`.
+    lower: Vec<(Precision, ModelEncoders)>,
     /// Ranges from the grid's calibration file, encoded once per model.
     file_ranges: Option<Calibration>,
 }
@@ -172,10 +184,15 @@ impl ModelRun<'_> {
                 counts = (counts.0 + encoded, counts.1 + cached);
                 self.file_ranges = ranges;
                 self.encoders = Some(model);
+                for &p in self.config.precisions().iter().skip(1) {
+                    self.lower
+                        .push((p, ModelEncoders::load_at(self.entry, self.opts.offline, p)?));
+                }
             }
             let model = self.encoders.as_ref().expect("just loaded");
             let embedder = Embedder::new(model, encode_opts, cache);
-            match self.run_cells(task, &cells, model, &embedder, data, rows) {
+            let lower = (encode_opts, cache);
+            match self.run_cells(task, &cells, model, &embedder, lower, data, rows) {
                 Err(e) if e.is_data_unavailable() => {
                     // A task whose data is not here is reported, and the run goes on.
                     tracing::warn!("{}: skipped: {e}", task.name);
@@ -189,7 +206,8 @@ impl ModelRun<'_> {
                         compression: None,
                     });
                 }
-                other => other?,
+                Err(e) => return Err(e),
+                Ok((e, c)) => counts = (counts.0 + e, counts.1 + c),
             }
             let (e, c) = embedder.counts();
             counts = (counts.0 + e, counts.1 + c);
@@ -264,40 +282,115 @@ impl ModelRun<'_> {
     }
 
     /// Evaluates the baseline (always: it is the retention reference and, for the `train`
-    /// calibration, what the ranges are learnt from), then every cell not yet on disk.
+    /// calibration, what the ranges are learnt from), then every float32 cell not yet on disk,
+    /// then each lower precision's cells from its own encoding. Returns the texts the lower
+    /// precisions encoded and read from the cache.
+    #[allow(clippy::too_many_arguments)]
     fn run_cells(
         &self,
         task: &TaskSpec,
         cells: &[Cell],
         model: &ModelEncoders,
         embedder: &Embedder,
+        (encode_opts, cache): (&EncodeOptions, Option<&EmbeddingStore>),
         data: &DataSource,
         rows: &mut Vec<RunRow>,
-    ) -> Result<()> {
-        let similarity = model.similarity_for(task)?;
-        let native = match self.grid {
-            Some(g) => g.native,
-            None => model.dim()?,
+    ) -> Result<(usize, usize)> {
+        let ctx = CellContext {
+            task,
+            data,
+            similarity: model.similarity_for(task)?,
+            native: match self.grid {
+                Some(g) => g.native,
+                None => model.dim()?,
+            },
+            multiplier: self.grid.map_or(0, |g| g.grid.rescore_multiplier),
         };
-        let multiplier = self.grid.map_or(0, |g| g.grid.rescore_multiplier);
-        let baseline = Compressor::baseline(native, similarity);
+        let base = self.evaluate_baseline(&ctx, embedder)?;
+        let base_score = base.main_score();
+        let progress = cell_progress(task, cells.len(), self.opts.progress && self.grid.is_some());
+        let of = |p: Precision| -> Vec<&Cell> {
+            cells
+                .iter()
+                .filter(|c| c.setting.map_or(Precision::Float32, |s| s.precision) == p)
+                .collect()
+        };
+        self.encoding_cells(
+            &ctx,
+            &of(Precision::Float32),
+            embedder,
+            &base,
+            base_score,
+            rows,
+            &progress,
+        )?;
+        let mut counts = (0, 0);
+        for (precision, lower) in &self.lower {
+            let group = of(*precision);
+            if let Some(results) = group
+                .iter()
+                .map(|c| self.reusable(task, c, false))
+                .collect::<Option<Vec<_>>>()
+            {
+                for result in &results {
+                    progress.inc(1);
+                    rows.push(self.row(task, result, true));
+                }
+                continue;
+            }
+            let embedder = Embedder::new(lower, encode_opts, cache);
+            let lower_base = self.evaluate_baseline(&ctx, &embedder)?;
+            self.encoding_cells(
+                &ctx,
+                &group,
+                &embedder,
+                &lower_base,
+                base_score,
+                rows,
+                &progress,
+            )?;
+            let (e, c) = embedder.counts();
+            counts = (counts.0 + e, counts.1 + c);
+        }
+        progress.finish_and_clear();
+        Ok(counts)
+    }
+
+    /// The task's result on full-size float32 vectors of `embedder`'s encoding.
+    fn evaluate_baseline(&self, ctx: &CellContext, embedder: &Embedder) -> Result<TaskResult> {
+        let baseline = Compressor::baseline(ctx.native, ctx.similarity);
         let start = Instant::now();
         let scores = evaluate_task(
-            task,
+            ctx.task,
             &CellEncoder {
                 embedder,
                 compressor: &baseline,
             },
-            data,
-            multiplier,
+            ctx.data,
+            ctx.multiplier,
         )?;
-        let base = self.result(task, scores, data, start)?;
-        let base_score = base.main_score();
+        self.result(ctx.task, scores, ctx.data, start)
+    }
+
+    /// The cells of one encoding (one compute precision): `base` is that encoding's
+    /// full-size float32 result, `base_score` the float32 encoding's, which retention is
+    /// relative to.
+    #[allow(clippy::too_many_arguments)]
+    fn encoding_cells(
+        &self,
+        ctx: &CellContext,
+        cells: &[&Cell],
+        embedder: &Embedder,
+        base: &TaskResult,
+        base_score: Option<f64>,
+        rows: &mut Vec<RunRow>,
+        progress: &indicatif::ProgressBar,
+    ) -> Result<()> {
+        let task = ctx.task;
         let calibration = match self.grid {
             Some(g) => calibration(&g.grid, embedder, self.file_ranges.as_ref()),
             None => None,
         };
-        let progress = cell_progress(task, cells.len(), self.opts.progress && self.grid.is_some());
         for cell in cells {
             progress.inc(1);
             let reused = self.reusable(task, cell, true);
@@ -311,9 +404,13 @@ impl ModelRun<'_> {
                         setting,
                         semantics: grid.grid.semantics,
                         calibration: calibration.clone(),
-                        similarity,
+                        similarity: ctx.similarity,
                     };
-                    let mut result = if compressor.is_baseline(native) {
+                    let full_size = Setting {
+                        precision: Precision::Float32,
+                        ..setting
+                    } == Setting::plain(ctx.native);
+                    let mut result = if full_size {
                         base.clone()
                     } else {
                         tracing::info!("{} {}: {}", self.entry.name, task.name, setting.name());
@@ -322,11 +419,11 @@ impl ModelRun<'_> {
                             embedder,
                             compressor: &compressor,
                         };
-                        let scores = evaluate_task(task, &enc, data, multiplier)?;
-                        self.result(task, scores, data, start)?
+                        let scores = evaluate_task(task, &enc, ctx.data, ctx.multiplier)?;
+                        self.result(task, scores, ctx.data, start)?
                     };
                     result.compression = Some(compression_info(
-                        &grid.grid, &setting, native, &result, base_score,
+                        &grid.grid, &setting, ctx.native, &result, base_score,
                     ));
                     result
                 }
@@ -342,7 +439,6 @@ impl ModelRun<'_> {
             );
             rows.push(self.row(task, &result, reuse));
         }
-        progress.finish_and_clear();
         Ok(())
     }
 
@@ -447,6 +543,7 @@ fn cell_identity(grid: &Grid, setting: &Setting, native: usize) -> CompressionIn
     let quantized = setting.level.is_scalar() && grid.semantics == Semantics::SentenceTransformers;
     CompressionInfo {
         setting: setting.name(),
+        precision: setting.precision.name().to_string(),
         dim: setting.dim,
         quantization: setting.level.name().to_string(),
         semantics: grid.semantics.name().to_string(),

@@ -152,6 +152,7 @@ mod tests {
                 dim,
                 level,
                 rescore: false,
+                precision: crate::encoder::Precision::Float32,
             },
             semantics,
             calibration: Some(Calibration::Ranges(vec![

@@ -6,14 +6,17 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::quantize::Level;
+use crate::encoder::Precision;
 
-/// One cell of the grid: keep the first `dim` dimensions, store them at `level`. `rescore`
-/// marks the retrieval-only "binary + float32 rescore" cell. Ordered by dim, then level.
+/// One cell of the grid: encode at compute `precision`, keep the first `dim` dimensions, store
+/// them at `level`. `rescore` marks the retrieval-only "binary + float32 rescore" cell.
+/// Ordered by dim, then level, then precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Setting {
     pub dim: usize,
     pub level: Level,
     pub rescore: bool,
+    pub precision: Precision,
 }
 
 impl Setting {
@@ -22,17 +25,30 @@ impl Setting {
             dim,
             level: Level::Float32,
             rescore: false,
+            precision: Precision::Float32,
         }
     }
 
-    /// The folder name of the cell's results, e.g. `dim256-int8`, `dim384-binary-rescore`.
+    /// The folder name of the cell's results, e.g. `dim256-int8`, `dim384-binary-rescore`;
+    /// an encoding at a lower precision is prefixed, e.g. `int8-compute-dim256-binary`.
     pub fn name(&self) -> String {
         let rescore = if self.rescore { "-rescore" } else { "" };
-        format!("dim{}-{}{rescore}", self.dim, self.level.name())
+        let compute = match self.precision {
+            Precision::Float32 => String::new(),
+            p => format!("{p}-compute-"),
+        };
+        format!("{compute}dim{}-{}{rescore}", self.dim, self.level.name())
     }
 
     /// Reads a cell name written by [`Setting::name`].
     pub fn parse(name: &str) -> Option<Setting> {
+        let (precision, name) = match name.split_once("-compute-") {
+            Some((p, rest)) => (
+                Precision::parse(p).filter(|p| *p != Precision::Float32)?,
+                rest,
+            ),
+            None => (Precision::Float32, name),
+        };
         let rest = name.strip_prefix("dim")?;
         let (dim, rest) = rest.split_once('-')?;
         let (level, rescore) = match rest.strip_suffix("-rescore") {
@@ -43,6 +59,7 @@ impl Setting {
             dim: dim.parse().ok()?,
             level: Level::parse(level)?,
             rescore,
+            precision,
         })
     }
 
@@ -119,6 +136,14 @@ pub struct Grid {
     /// `rescore_multiplier`); 0 turns the extra rescore cell off.
     #[serde(default = "default_rescore")]
     pub rescore_multiplier: usize,
+    /// Compute precisions of the encoder: each other than float32 is a second encoding whose
+    /// cells repeat the float32 ones. float32 is always run: it is the reference.
+    #[serde(default = "default_precisions")]
+    pub precision: Vec<Precision>,
+}
+
+fn default_precisions() -> Vec<Precision> {
+    vec![Precision::Float32]
 }
 
 fn default_levels() -> Vec<String> {
@@ -150,6 +175,14 @@ impl Grid {
     pub fn check(&self) -> Result<(), String> {
         if self.levels()?.is_empty() {
             return Err("`compression.quantization` lists no level".into());
+        }
+        if let Some(p) = self
+            .precision
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| self.precision[..i].contains(p).then_some(p))
+        {
+            return Err(format!("`compression.precision` lists {p} twice"));
         }
         if let Some(d) = self.dims.iter().find(|&&d| d == 0) {
             return Err(format!(
@@ -196,6 +229,7 @@ impl Grid {
                     dim,
                     level,
                     rescore: false,
+                    precision: Precision::Float32,
                 };
                 if !out.contains(&s) {
                     out.push(s);
@@ -209,7 +243,16 @@ impl Grid {
                 }
             }
         }
+        let float32 = out.clone();
+        for &precision in self.lower_precisions() {
+            out.extend(float32.iter().map(|s| Setting { precision, ..*s }));
+        }
         Ok(out)
+    }
+
+    /// The precisions other than float32, in the order listed.
+    pub fn lower_precisions(&self) -> impl Iterator<Item = &Precision> {
+        self.precision.iter().filter(|p| **p != Precision::Float32)
     }
 }
 
@@ -243,6 +286,34 @@ mod tests {
         assert_eq!(Setting::parse("embed_dim_256"), None);
         let err = g.settings(100).unwrap_err();
         assert!(err.contains("384") && err.contains("100"), "{err}");
+    }
+
+    #[test]
+    fn each_lower_precision_repeats_the_float32_cells_under_its_own_names() {
+        let g = grid("dims: [128]\nquantization: [binary]\nprecision: [float32, int8]\n");
+        let names: Vec<String> = g.settings(384).unwrap().iter().map(Setting::name).collect();
+        assert_eq!(
+            names,
+            [
+                "dim384-float32",
+                "dim128-binary",
+                "dim128-binary-rescore",
+                "int8-compute-dim384-float32",
+                "int8-compute-dim128-binary",
+                "int8-compute-dim128-binary-rescore"
+            ]
+        );
+        for s in g.settings(384).unwrap() {
+            assert_eq!(Setting::parse(&s.name()), Some(s));
+        }
+        assert_eq!(Setting::parse("float32-compute-dim8-int8"), None);
+        assert_eq!(Setting::parse("fp8-compute-dim8-int8"), None);
+        let twice = grid("precision: [bfloat16, bfloat16]\n")
+            .check()
+            .unwrap_err();
+        assert!(twice.contains("lists bfloat16 twice"), "{twice}");
+        let unknown = serde_saphyr::from_str::<Grid>("precision: [fp8]\n").unwrap_err();
+        assert!(unknown.to_string().contains("fp8"), "{unknown}");
     }
 
     #[test]

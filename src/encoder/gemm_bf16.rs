@@ -85,10 +85,14 @@ impl Bf16Weights {
             self.k
         );
         let m = if self.k == 0 { 0 } else { a.len() / self.k };
-        let a = panels::interleave_rows(a, m, self.k, 2, |_, v| {
-            v.iter()
-                .enumerate()
-                .fold(0u32, |w, (e, &x)| w | ((to_bf16(x) as u32) << (16 * e)))
+        let a = panels::interleave_rows(a, m, self.k, 2, |_, row, words| {
+            let (pairs, rest) = row.as_chunks::<2>();
+            for (w, [lo, hi]) in words.iter_mut().zip(pairs) {
+                *w = to_bf16(*lo) as u32 | ((to_bf16(*hi) as u32) << 16);
+            }
+            if let [last] = rest {
+                words[pairs.len()] = to_bf16(*last) as u32;
+            }
         });
         let mut out = vec![0f32; m * self.n];
         par_row_blocks(self.n, &mut out, |first, block| {

@@ -63,7 +63,7 @@ impl Int8Weights {
             let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
             let scale = if amax > 0.0 { amax / 127.0 } else { 1.0 };
             for (q, &v) in codes[c * k..(c + 1) * k].iter_mut().zip(row) {
-                *q = (v / scale).round_ties_even().clamp(-127.0, 127.0) as i8;
+                *q = round_even(v / scale).clamp(-127.0, 127.0) as i8;
             }
             scales[c] = scale;
             code_sums[c] = codes[c * k..(c + 1) * k].iter().map(|&q| q as i32).sum();
@@ -118,21 +118,26 @@ impl Int8Weights {
 
     /// `y = sa · sw · (Σ − za · Σqw) + bias`, one row.
     fn rescale(&self, out: &mut [f32], sums: &[i32], sa: f32, za: i32, bias: Option<&[f32]>) {
-        for (j, (y, &s)) in out.iter_mut().zip(sums).enumerate() {
-            let v = (s - za * self.code_sums[j]) as f32 * (sa * self.scales[j]);
-            *y = match bias {
-                Some(b) => v + b[j],
-                None => v,
-            };
-        }
+        let n = out.len();
+        let (code_sums, scales) = (&self.code_sums[..n], &self.scales[..n]);
+        panels::wide(|| {
+            for j in 0..n {
+                out[j] = (sums[j] - za * code_sums[j]) as f32 * (sa * scales[j]);
+            }
+            if let Some(b) = bias {
+                for (y, b) in out.iter_mut().zip(b) {
+                    *y += b;
+                }
+            }
+        })
     }
 
     /// Each row to uint8 over its own range (widened to include 0, so that 0 is exact).
     fn quantize_rows(&self, a: &[f32], m: usize) -> QuantizedRows {
         let k = self.k.max(1);
         let (scales, zeros): (Vec<f32>, Vec<i32>) = a.par_chunks(k).take(m).map(row_scale).unzip();
-        let codes = panels::interleave_rows(a, m, self.k, 4, |i, v| {
-            quantize_word(v, scales[i], zeros[i] as f32)
+        let codes = panels::interleave_rows(a, m, self.k, 4, |i, row, words| {
+            quantize_words(row, 1.0 / scales[i], zeros[i] as f32, words)
         });
         QuantizedRows {
             codes,
@@ -171,13 +176,21 @@ fn round_even(x: f32) -> f32 {
     (x + 12_582_912.0) - 12_582_912.0
 }
 
-/// The uint8 codes of up to four values, low byte first.
+/// A row's uint8 codes, four to a word, low byte first (the last word zero-padded). The
+/// code is `round(v / scale) + zero`, the division done as a product with `inv_scale`.
 #[inline(always)]
-fn quantize_word(values: &[f32], scale: f32, zero: f32) -> u32 {
-    values.iter().enumerate().fold(0u32, |word, (e, &v)| {
-        let q = (round_even(v / scale) + zero).clamp(0.0, 255.0) as u32;
-        word | (q << (8 * e))
-    })
+fn quantize_words(row: &[f32], inv_scale: f32, zero: f32, words: &mut [u32]) {
+    let code = |v: f32| (round_even(v * inv_scale) + zero).clamp(0.0, 255.0) as u32;
+    let (quads, rest) = row.as_chunks::<4>();
+    for (w, q) in words.iter_mut().zip(quads) {
+        *w = code(q[0]) | (code(q[1]) << 8) | (code(q[2]) << 16) | (code(q[3]) << 24);
+    }
+    if !rest.is_empty() {
+        words[quads.len()] = rest
+            .iter()
+            .enumerate()
+            .fold(0, |w, (e, &v)| w | (code(v) << (8 * e)));
+    }
 }
 
 fn portable_tile(a: &[u32], b: &[i8], quads: usize, c: &mut [i32], ldc: usize, t: Tile) {
@@ -332,10 +345,8 @@ mod tests {
         let row = [-1.0f32, 0.0, 0.5, 3.0, 2.0];
         let (scale, zero) = row_scale(&row);
         assert_eq!(scale, 4.0 / 255.0);
-        let codes = [
-            quantize_word(&row[..4], scale, zero as f32),
-            quantize_word(&row[4..], scale, zero as f32),
-        ];
+        let mut codes = [0u32; 2];
+        quantize_words(&row, 1.0 / scale, zero as f32, &mut codes);
         let code = |i: usize| (codes[i / 4] >> (8 * (i % 4))) & 0xff;
         assert_eq!(code(1) as i32, zero);
         assert_eq!(code(0), 0);

@@ -117,29 +117,53 @@ pub fn pack<S: Copy, T: Copy + Default>(
 
 /// Input rows [m, k] in groups of `TILE_ROWS` rows, each group's words interleaved (word `g`
 /// of rows 0‥7, then word `g + 1` …), so a micro-kernel reads its rows' next words from one
-/// advancing pointer. `word(row, values)` makes the word of up to `group` consecutive values.
+/// advancing pointer. `words(row, values, out)` writes one row's `groups(k, group)` words.
 /// The last group is padded with zero words.
 pub fn interleave_rows(
     a: &[f32],
     m: usize,
     k: usize,
     group: usize,
-    word: impl Fn(usize, &[f32]) -> u32 + Sync,
+    words: impl Fn(usize, &[f32], &mut [u32]) + Sync,
 ) -> Vec<u32> {
     let g = groups(k, group);
     let mut out = vec![0u32; m.div_ceil(TILE_ROWS) * TILE_ROWS * g];
     out.par_chunks_mut((TILE_ROWS * g).max(1))
         .enumerate()
-        .for_each(|(rg, words)| {
+        .for_each(|(rg, block)| {
+            let mut row_words = vec![0u32; g];
             for r in 0..TILE_ROWS.min(m.saturating_sub(rg * TILE_ROWS)) {
                 let i = rg * TILE_ROWS + r;
-                let row = &a[i * k..(i + 1) * k];
-                for (gi, values) in row.chunks(group).enumerate() {
-                    words[gi * TILE_ROWS + r] = word(i, values);
+                wide(|| words(i, &a[i * k..(i + 1) * k], &mut row_words));
+                for (gi, &w) in row_words.iter().enumerate() {
+                    block[gi * TILE_ROWS + r] = w;
                 }
             }
         });
     out
+}
+
+/// Runs `f` compiled for AVX-512 where the CPU has it, so that its plain loops (conversions,
+/// quantization, rescaling) vectorise at full width; the results are the same bits, since
+/// each element sees the same IEEE operations.
+#[inline(always)]
+pub fn wide<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU was just checked to have the enabled features.
+            return unsafe { run(f) };
+        }
+    }
+    f()
 }
 
 /// Runs `block(first_row, out_rows)` over blocks of `BLOCK_ROWS` rows of `out` ([m, n]) in
@@ -194,7 +218,11 @@ mod tests {
     fn rows_interleave_by_tile_row_group() {
         // 9 rows of 3 values: two row groups of 2 words each.
         let a: Vec<f32> = (0..27).map(|v| v as f32).collect();
-        let w = interleave_rows(&a, 9, 3, 2, |i, v| (i * 100) as u32 + v[0] as u32);
+        let w = interleave_rows(&a, 9, 3, 2, |i, v, out| {
+            for (o, pair) in out.iter_mut().zip(v.chunks(2)) {
+                *o = (i * 100) as u32 + pair[0] as u32;
+            }
+        });
         assert_eq!(w.len(), 2 * TILE_ROWS * 2);
         assert_eq!(w[0], 0); // row 0, word 0
         assert_eq!(w[TILE_ROWS + 1], 100 + 5); // row 1, word 1 (value 5)

@@ -1,6 +1,7 @@
 //! Which charts `leafbench plot` draws from a set of scores: per model with compression cells,
 //! score against dims (one line per storage level) for each task and each task type, a
-//! retention heatmap (levels × dims) and score against bytes per vector with the Pareto front;
+//! retention heatmap (levels × dims) of the float32 encoding, and score against bytes per vector
+//! with the Pareto front, one series per compute precision and level;
 //! across models, bars per task comparing their plain results.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,6 +10,7 @@ use super::plot::{Chart, Series};
 use super::sources::TaskScore;
 use crate::compress::quantize::Level;
 use crate::compress::setting::Setting;
+use crate::encoder::Precision;
 
 /// A chart, the file stem it is saved under and its size in pixels.
 pub struct Named {
@@ -119,9 +121,8 @@ fn score_vs_dim(model: &str, cells: &Cells) -> Vec<Named> {
                         .rev()
                         .filter_map(|dim| {
                             let s = Setting {
-                                dim,
                                 level,
-                                rescore: false,
+                                ..Setting::plain(dim)
                             };
                             Some((dim as f64, mean_at(cells, &s, &members)?))
                         })
@@ -168,9 +169,8 @@ fn retention(model: &str, cells: &Cells) -> Option<Named> {
             dims.iter()
                 .map(|&dim| {
                     let cell = cells.get(&Setting {
-                        dim,
                         level,
-                        rescore: false,
+                        ..Setting::plain(dim)
                     })?;
                     let ratios: Vec<f64> = tasks
                         .iter()
@@ -202,17 +202,22 @@ fn retention(model: &str, cells: &Cells) -> Option<Named> {
     })
 }
 
-/// Mean score over the tasks against bytes per vector, one series per level; none when no
-/// cell has every task.
+/// Mean score over the tasks against bytes per vector, one series per compute precision and
+/// level; none when no cell has every task.
 fn pareto(model: &str, cells: &Cells) -> Option<Named> {
     let tasks: Vec<String> = tasks_of(cells).into_keys().collect();
-    let series: Vec<Series> = levels(cells)
+    let precisions: BTreeSet<Precision> = cells.keys().map(|s| s.precision).collect();
+    let series: Vec<Series> = precisions
         .into_iter()
-        .map(|level| Series {
-            label: level.name().to_string(),
+        .flat_map(|p| levels(cells).into_iter().map(move |level| (p, level)))
+        .map(|(precision, level)| Series {
+            label: match precision {
+                Precision::Float32 => level.name().to_string(),
+                p => format!("{} ({p} compute)", level.name()),
+            },
             points: cells
                 .keys()
-                .filter(|s| s.level == level)
+                .filter(|s| s.level == level && s.precision == precision)
                 .filter_map(|s| Some((s.bytes_per_vector() as f64, mean_at(cells, s, &tasks)?)))
                 .collect(),
         })

@@ -57,6 +57,9 @@ pub struct Expected<'a> {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CompressionInfo {
     pub setting: String,
+    /// Compute precision of the encoding (files from before precisions existed are float32).
+    #[serde(default = "float32")]
+    pub precision: String,
     pub dim: usize,
     pub quantization: String,
     pub semantics: String,
@@ -72,12 +75,17 @@ pub struct CompressionInfo {
     pub retention: Option<f64>,
 }
 
+fn float32() -> String {
+    "float32".into()
+}
+
 impl CompressionInfo {
     /// Whether both describe the same cell, computed the same way (their scores aside).
     pub fn same_cell(&self, other: &CompressionInfo) -> bool {
         let key = |c: &CompressionInfo| {
             (
                 c.setting.clone(),
+                c.precision.clone(),
                 c.dim,
                 c.quantization.clone(),
                 c.semantics.clone(),
@@ -387,6 +395,7 @@ mod tests {
     fn cell(setting: &str, calibration: &str) -> CompressionInfo {
         CompressionInfo {
             setting: setting.into(),
+            precision: "float32".into(),
             dim: 64,
             quantization: "int8".into(),
             semantics: "sentence-transformers".into(),

@@ -142,14 +142,22 @@ impl Summary {
             out.push('\n');
         }
         if !self.cells.is_empty() {
+            // Cells of a lower compute precision have longer names (`int8-compute-dim384-…`).
+            let w = self
+                .cells
+                .iter()
+                .map(|c| c.info.setting.len())
+                .max()
+                .unwrap_or(0)
+                .max(24);
             out += &format!(
-                "\n{:<40} {:<40} {:<24} {:>9} {:>7} {:>9}\n",
+                "\n{:<40} {:<40} {:<w$} {:>9} {:>7} {:>9}\n",
                 "model", "task", "setting", "bytes/vec", "score", "retained%"
             );
             for c in &self.cells {
                 let [model, task, setting, bytes, ours, kept] = c.cells();
                 out += &format!(
-                    "{model:<40} {task:<40} {setting:<24} {bytes:>9} {ours:>7} {kept:>9}\n"
+                    "{model:<40} {task:<40} {setting:<w$} {bytes:>9} {ours:>7} {kept:>9}\n"
                 );
             }
         }
