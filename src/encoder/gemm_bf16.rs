@@ -84,7 +84,7 @@ impl Bf16Weights {
             "input rows have {} values",
             self.k
         );
-        let m = if self.k == 0 { 0 } else { a.len() / self.k };
+        let m = a.len().checked_div(self.k).unwrap_or(0);
         let a = panels::interleave_rows(a, m, self.k, 2, |_, row, words| {
             let (pairs, rest) = row.as_chunks::<2>();
             for (w, [lo, hi]) in words.iter_mut().zip(pairs) {

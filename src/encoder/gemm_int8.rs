@@ -94,7 +94,7 @@ impl Int8Weights {
             "input rows have {} values",
             self.k
         );
-        let m = if self.k == 0 { 0 } else { a.len() / self.k };
+        let m = a.len().checked_div(self.k).unwrap_or(0);
         let q = self.quantize_rows(a, m);
         let mut out = vec![0f32; m * self.n];
         par_row_blocks(self.n, &mut out, |first, block| {
