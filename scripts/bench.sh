@@ -10,6 +10,9 @@
 #                                            (cold cache) and of the grid again (warm cache)
 #   scripts/bench.sh report                  `leafbench report` over 100 result files of a
 #                                            compression grid (25 tasks x 4 cells), made up
+#   scripts/bench.sh tasks [THREADS...]      `leafbench run` against mteb on STSBenchmark,
+#                                            Banking77Classification and SciFact, one task at
+#                                            a time: wall time and peak memory, default: 2
 #
 # `encode`: tokens/s of leafbench at each compute precision (float32, bfloat16, int8) and of
 # sentence-transformers (PyTorch, float32) on the peer's bench inputs: all-MiniLM-L6-v2 on 2,000
@@ -27,8 +30,8 @@ peer_venv="${PEER_VENV:-$HOME/.cache/peer-venv}"
 what="${1:-}"
 shift || true
 case "$what" in
-  encode|search|grid|report) ;;
-  *) echo "usage: scripts/bench.sh encode|search|grid|report [THREADS...]" >&2; exit 2 ;;
+  encode|search|grid|report|tasks) ;;
+  *) echo "usage: scripts/bench.sh encode|search|grid|report|tasks [THREADS...]" >&2; exit 2 ;;
 esac
 threads=("$@")
 
@@ -119,6 +122,33 @@ PY
   exit 0
 fi
 
+# `tasks`: whole runs, one task at a time, against mteb's own (the peer's run_mteb_local.py,
+# the same model, data and threads): wall time and peak resident memory of each process.
+if [ "$what" = tasks ]; then
+  [ ${#threads[@]} -gt 0 ] || threads=(2)
+  model="$(scripts/fetch-model.sh)"
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  # Wall seconds and peak RSS (MiB) of a command, from GNU time.
+  measure() {
+    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" \
+      || { tail -20 "$work/err" >&2; exit 1; }
+    awk '{printf "%s %.0f", $1, $2 / 1024}' "$work/time"
+  }
+  printf '%-26s %7s %12s %9s %13s %10s %6s\n' task threads "leafbench s" "peer s" "leafbench MiB" "peer MiB" ratio
+  for t in "${threads[@]}"; do
+    for task in STSBenchmark Banking77Classification SciFact; do
+      printf 'models:\n  - name: sentence-transformers/all-MiniLM-L6-v2\n    path: %s\ntasks: [%s]\ndata_dir: %s\noutput_dir: %s\n' \
+        "$model" "$task" "$shared/data" "$work/results-$task-$t" >"$work/run.yaml"
+      read -r ours ours_mib < <(RAYON_NUM_THREADS=$t measure target/release/leafbench run "$work/run.yaml" --quiet --no-cache)
+      read -r peer peer_mib < <(measure "$peer_venv/bin/python" "$shared/peer/run_mteb_local.py" \
+        --task "$task" --model "$model" --threads "$t" --data-root "$shared/data" --quiet)
+      python3 -c "print(f'{\"$task\":<26} {$t:>7} {$ours:>12.1f} {$peer:>9.1f} {$ours_mib:>13} {$peer_mib:>10} {$peer / $ours:>6.2f}')"
+    done
+  done
+  exit 0
+fi
+
 [ ${#threads[@]} -gt 0 ] || threads=(1 2)
 model="$(scripts/fetch-model.sh)"
 # BERT-large (mxbai-embed-large-v1's shape) with random weights: the real ones are not here.
@@ -127,8 +157,9 @@ large="$root/.cache/models/bert-large-random"
 short="$shared/peer/bench/bench_short_2000.txt"
 passages="$shared/peer/bench/bench_passages_500.txt"
 log="$(mktemp)"
-large_input="$(mktemp --suffix=.txt)"
-trap 'rm -f "$log" "$large_input"' EXIT
+large_dir="$(mktemp -d)"
+trap 'rm -rf "$log" "$large_dir"' EXIT
+large_input="$large_dir/bench_passages_16.txt"
 head -16 "$passages" >"$large_input"
 
 # One line per side, model, threads and precision; the peer (PyTorch) computes in float32.

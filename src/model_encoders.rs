@@ -44,20 +44,10 @@ impl ModelEncoders {
         Self::load_at(entry, offline, Precision::Float32)
     }
 
-    /// The entry's encoders with their linear layers computing at `precision`; a served model
-    /// computes as its server does, so only float32 (no change) is accepted for one.
+    /// The entry's encoders with their linear layers computing at `precision`.
     pub fn load_at(entry: &ModelEntry, offline: bool, precision: Precision) -> Result<Self> {
+        Self::check_precision(entry, precision)?;
         if let Some(endpoint) = &entry.endpoint {
-            if precision != Precision::Float32 {
-                return Err(Error::Served {
-                    url: endpoint.url.clone(),
-                    what: format!(
-                        "model `{}` is served: its compute precision is the server's; \
-                         `compression.precision: [{precision}]` applies to models run here",
-                        entry.name
-                    ),
-                });
-            }
             let model = ServedModel::new(endpoint)?;
             let identity = endpoint.identity();
             return Ok(Self {
@@ -78,6 +68,21 @@ impl ModelEncoders {
             }
         };
         Ok(Self::new(&entry.name, query, document, precision))
+    }
+
+    /// A served model computes as its server does: only float32 (no change) is accepted.
+    pub fn check_precision(entry: &ModelEntry, precision: Precision) -> Result<()> {
+        match &entry.endpoint {
+            Some(endpoint) if precision != Precision::Float32 => Err(Error::Served {
+                url: endpoint.url.clone(),
+                what: format!(
+                    "model `{}` is served: its compute precision is the server's; \
+                     `compression.precision: [{precision}]` applies to models run here",
+                    entry.name
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn new(name: &str, query: Encoder, document: Option<Encoder>, precision: Precision) -> Self {

@@ -116,6 +116,10 @@ struct ModelGrid {
 
 impl ModelGrid {
     fn plan(entry: &ModelEntry, grid: &Grid, offline: bool) -> Result<Self> {
+        // Refused here, before anything is written, rather than at the model's first task.
+        for &p in grid.lower_precisions() {
+            ModelEncoders::check_precision(entry, p)?;
+        }
         let native = ModelEncoders::load(entry, offline)?.dim()?;
         let settings = grid.settings(native).map_err(|what| Error::Compression {
             setting: format!("model `{}`", entry.name),

@@ -122,3 +122,31 @@ fn a_precision_grid_writes_each_encoding_apart_and_caches_it_apart() {
         Some(score)
     );
 }
+
+#[test]
+fn a_served_model_refuses_a_lower_precision_before_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let config = dir.path().join("served.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "models:\n  - name: org/port\n    endpoint: {{url: http://127.0.0.1:9/v1/embeddings}}\n\
+             tasks: [STSBenchmark]\ndata_dir: {}\noutput_dir: {}\n\
+             compression:\n  precision: [float32, bfloat16]\n",
+            common::shared_data().display(),
+            out.display(),
+        ),
+    )
+    .unwrap();
+    let o = common::leafbench(&["run", config.to_str().unwrap(), "--quiet", "--no-cache"]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("127.0.0.1:9") && err.contains("compute precision is the server's"),
+        "{err}"
+    );
+    assert!(common::files_below(&out)
+        .iter()
+        .all(|f| f.extension().is_none_or(|e| e != "json")));
+}

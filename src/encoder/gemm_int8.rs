@@ -355,4 +355,3 @@ mod tests {
         assert_eq!(row_scale(&[0.0; 3]), (1.0, 0));
     }
 }
-

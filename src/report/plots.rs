@@ -346,6 +346,30 @@ mod tests {
     }
 
     #[test]
+    fn each_compute_precision_is_its_own_pareto_series() {
+        let scores = vec![
+            score(Some("dim8-float32"), "A", 0.8),
+            score(Some("dim8-int8"), "A", 0.6),
+            score(Some("int8-compute-dim8-int8"), "A", 0.7),
+            score(Some("bfloat16-compute-dim8-float32"), "A", 0.75),
+        ];
+        let charts = charts(&scores);
+        let pareto = charts
+            .iter()
+            .find(|c| c.stem == "score-vs-bytes_org__m")
+            .expect("a Pareto chart");
+        // The int8-compute cell beats the float32 encoding's at 8 bytes, so it is on the front.
+        assert_eq!(pareto.chart.pareto_front(), [(8.0, 70.0), (32.0, 80.0)]);
+        let svg = pareto.chart.to_svg(800, 500).unwrap();
+        for label in ["int8 (int8 compute)", "float32 (bfloat16 compute)"] {
+            assert!(svg.contains(label), "no series `{label}`");
+        }
+        // The dims chart and the heatmap stay the float32 encoding's.
+        let grid = &grids(&scores)["org/m"];
+        assert_eq!(dims(grid), [8]);
+    }
+
+    #[test]
     fn a_grid_without_its_full_size_float32_cell_has_no_heatmap() {
         let scores = vec![
             score(Some("dim8-int8"), "A", 0.6),
