@@ -176,22 +176,18 @@ mod native {
     }
 
     #[inline(always)]
-    unsafe fn load(p: *const u16) -> __m512 {
-        _mm512_loadu_ps(p as *const f32)
+    unsafe fn load(p: *const u16) -> __m512bh {
+        std::ptr::read_unaligned(p as *const __m512bh)
     }
 
     #[inline(always)]
-    unsafe fn splat(p: *const u32) -> __m512 {
-        _mm512_castsi512_ps(_mm512_set1_epi32(*p as i32))
+    unsafe fn splat(p: *const u32) -> __m512bh {
+        std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(*p as i32))
     }
 
     #[inline(always)]
-    unsafe fn dot(c: __m512, x: __m512, w: __m512) -> __m512 {
-        _mm512_dpbf16_ps(
-            c,
-            std::mem::transmute::<__m512, __m512bh>(x),
-            std::mem::transmute::<__m512, __m512bh>(w),
-        )
+    unsafe fn dot(c: __m512, x: __m512bh, w: __m512bh) -> __m512 {
+        _mm512_dpbf16_ps(c, x, w)
     }
 
     #[inline(always)]
