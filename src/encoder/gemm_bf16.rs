@@ -5,28 +5,14 @@
 //! first, each addition rounded to nearest even, bf16 subnormal inputs read as zero. The
 //! portable kernel does exactly that, in the same order, so both give the same bits (tested).
 
-use super::panels::{self, par_row_blocks, Tile, LANES, TILE_PANELS, TILE_ROWS};
+use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_PANELS, TILE_ROWS};
 
-/// Which implementation runs the inner loop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kernel {
-    /// AVX-512 with the BF16 extension (`vdpbf16ps`).
-    Native,
-    /// Plain Rust, any CPU.
-    Portable,
-}
-
-impl Kernel {
-    /// The native kernel where this CPU has it.
-    pub fn detect() -> Kernel {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bf16")
-        {
-            return Kernel::Native;
-        }
-        Kernel::Portable
-    }
+/// The native kernel where this CPU has AVX512_BF16 (`vdpbf16ps`).
+pub fn detect() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    return Kernel::native_if(std::arch::is_x86_feature_detected!("avx512bf16"));
+    #[cfg(not(target_arch = "x86_64"))]
+    Kernel::Portable
 }
 
 /// A weight matrix [n, k] in bf16 panels.
@@ -78,13 +64,7 @@ impl Bf16Weights {
 
     /// `a` ([m, k]) times the weights transposed, plus `bias`: [m, n].
     pub fn matmul(&self, a: &[f32], bias: Option<&[f32]>, kernel: Kernel) -> Vec<f32> {
-        assert_eq!(
-            a.len() % self.k.max(1),
-            0,
-            "input rows have {} values",
-            self.k
-        );
-        let m = a.len().checked_div(self.k).unwrap_or(0);
+        let m = panels::rows(a.len(), self.k);
         let a = panels::interleave_rows(a, m, self.k, 2, |_, row, words| {
             let (pairs, rest) = row.as_chunks::<2>();
             for (w, [lo, hi]) in words.iter_mut().zip(pairs) {
@@ -160,7 +140,7 @@ mod native {
     pub fn tile(a: &[u32], b: &[u16], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
         assert!(a.len() >= TILE_ROWS * pairs && b.len() >= TILE_PANELS * pairs * LANES * 2);
         assert!(c.len() >= (t.rows - 1) * ldc + t.cols);
-        // SAFETY: the caller checked the CPU (Kernel::detect); the asserts above bound every
+        // SAFETY: the caller checked the CPU (`detect`); the asserts above bound every
         // read and write the kernel makes.
         unsafe {
             kernel(
@@ -260,7 +240,7 @@ pub(crate) mod tests {
 
     #[test]
     fn both_kernels_give_the_same_bits_and_the_bf16_product() {
-        let native = Kernel::detect();
+        let native = detect();
         for (m, n, k) in [
             (1, 1, 1),
             (3, 17, 5),

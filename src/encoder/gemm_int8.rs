@@ -9,28 +9,14 @@
 
 use rayon::prelude::*;
 
-use super::panels::{self, par_row_blocks, Tile, LANES, TILE_PANELS, TILE_ROWS};
+use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_PANELS, TILE_ROWS};
 
-/// Which implementation runs the inner loop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kernel {
-    /// AVX-512 with VNNI (`vpdpbusd`).
-    Native,
-    /// Plain Rust, any CPU.
-    Portable,
-}
-
-impl Kernel {
-    /// The native kernel where this CPU has it.
-    pub fn detect() -> Kernel {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vnni")
-        {
-            return Kernel::Native;
-        }
-        Kernel::Portable
-    }
+/// The native kernel where this CPU has AVX512_VNNI (`vpdpbusd`).
+pub fn detect() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    return Kernel::native_if(std::arch::is_x86_feature_detected!("avx512vnni"));
+    #[cfg(not(target_arch = "x86_64"))]
+    Kernel::Portable
 }
 
 /// A weight matrix [n, k] as int8 panels with one scale per output channel.
@@ -88,13 +74,7 @@ impl Int8Weights {
 
     /// `a` ([m, k]) times the weights transposed, plus `bias`: [m, n].
     pub fn matmul(&self, a: &[f32], bias: Option<&[f32]>, kernel: Kernel) -> Vec<f32> {
-        assert_eq!(
-            a.len() % self.k.max(1),
-            0,
-            "input rows have {} values",
-            self.k
-        );
-        let m = a.len().checked_div(self.k).unwrap_or(0);
+        let m = panels::rows(a.len(), self.k);
         let q = self.quantize_rows(a, m);
         let mut out = vec![0f32; m * self.n];
         par_row_blocks(self.n, &mut out, |first, block| {
@@ -225,7 +205,7 @@ mod native {
     pub fn tile(a: &[u32], b: &[i8], quads: usize, c: &mut [i32], ldc: usize, t: Tile) {
         assert!(a.len() >= TILE_ROWS * quads && b.len() >= TILE_PANELS * quads * LANES * 4);
         assert!(c.len() >= (t.rows - 1) * ldc + t.cols);
-        // SAFETY: the caller checked the CPU (Kernel::detect); the asserts above bound every
+        // SAFETY: the caller checked the CPU (`detect`); the asserts above bound every
         // read and write the kernel makes.
         unsafe {
             kernel(
@@ -299,7 +279,7 @@ mod tests {
 
     #[test]
     fn both_kernels_give_the_same_bits() {
-        let native = Kernel::detect();
+        let native = detect();
         for (m, n, k) in [
             (1, 1, 1),
             (3, 17, 5),

@@ -55,8 +55,8 @@ impl PackedLinear {
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
         let bias = self.bias.as_deref();
         match &self.weights {
-            PackedWeights::Bf16(w) => w.matmul(x, bias, gemm_bf16::Kernel::detect()),
-            PackedWeights::Int8(w) => w.matmul(x, bias, gemm_int8::Kernel::detect()),
+            PackedWeights::Bf16(w) => w.matmul(x, bias, gemm_bf16::detect()),
+            PackedWeights::Int8(w) => w.matmul(x, bias, gemm_int8::detect()),
         }
     }
 }

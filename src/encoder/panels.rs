@@ -12,6 +12,34 @@
 
 use rayon::prelude::*;
 
+/// Which implementation runs a product's inner loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// AVX-512 with the product's dot-product extension.
+    Native,
+    /// Plain Rust, any CPU.
+    Portable,
+}
+
+impl Kernel {
+    /// The native kernel where this CPU has AVX-512F and `extension` (checked by the caller
+    /// with `is_x86_feature_detected!`, which needs a literal name).
+    pub fn native_if(extension: bool) -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if extension && std::arch::is_x86_feature_detected!("avx512f") {
+            return Kernel::Native;
+        }
+        let _ = extension;
+        Kernel::Portable
+    }
+}
+
+/// Rows of an [m, k] input of `len` values.
+pub fn rows(len: usize, k: usize) -> usize {
+    assert_eq!(len % k.max(1), 0, "input rows have {k} values");
+    len.checked_div(k).unwrap_or(0)
+}
+
 /// Output columns per panel: one 512-bit register of f32 or i32 sums.
 pub const LANES: usize = 16;
 /// Rows of a micro-tile: 8 rows × 3 panels is 24 sum registers, plus 3 for the weights and
