@@ -133,7 +133,7 @@ if [ "$what" = tasks ]; then
   measure() {
     /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" \
       || { tail -20 "$work/err" >&2; exit 1; }
-    awk '{printf "%s %.0f", $1, $2 / 1024}' "$work/time"
+    awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$work/time"
   }
   printf '%-26s %7s %12s %9s %13s %10s %6s\n' task threads "leafbench s" "peer s" "leafbench MiB" "peer MiB" ratio
   for t in "${threads[@]}"; do
