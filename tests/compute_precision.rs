@@ -2,7 +2,8 @@
 //! within their cosine bounds of sentence-transformers' float32 vectors on the 1,030 parity
 //! texts (tests/fixtures/minilm), and are really different from float32 (the exact bound
 //! fails); a grid with `precision` writes each encoding's cells under their own names, keyed
-//! apart in the cache, with retention against the float32 encoding.
+//! apart in the cache, with retention against the float32 encoding; a served model refuses a
+//! lower precision before writing anything.
 
 mod common;
 
