@@ -11,7 +11,7 @@ use crate::chunks::{chunks, Chunk};
 use crate::config::{ModelEntry, RunConfig};
 use crate::data::check::{DataCheck, DataStats};
 use crate::data::{local, DataSource};
-use crate::encoder::{Batched, EncodeOptions, Precision, Role};
+use crate::encoder::{Batched, EncodeOptions, Role};
 use crate::error::{Error, Result};
 use crate::hub::ResolveOptions;
 use crate::model_encoders::ModelEncoders;
@@ -180,53 +180,50 @@ pub fn walk(
     let data = data_source(config, inputs.registry, inputs.offline)?;
     let mut no_data = Vec::new();
     for (m, entry) in config.models.iter().enumerate() {
-        for precision in config.precisions() {
-            // The same tasks miss their data at every precision: said once.
-            let mut missing = Vec::new();
-            let model = (m, entry);
-            walk_model(
-                config,
-                inputs,
-                model,
-                precision,
-                &tasks,
-                &data,
-                visit,
-                &mut missing,
-            )?;
-            if precision == Precision::Float32 {
-                no_data.extend(missing);
-            }
-        }
+        walk_model(
+            config,
+            inputs,
+            (m, entry),
+            &tasks,
+            &data,
+            visit,
+            &mut no_data,
+        )?;
     }
     Ok(no_data)
 }
 
-/// One model's encode calls at one compute precision.
-#[allow(clippy::too_many_arguments)]
+/// One model's encode calls, at each of the run's compute precisions: the data is read and
+/// tokenized once (the tokenizer is the same at every precision), then keyed per encoding.
 fn walk_model(
     config: &RunConfig,
     inputs: &PlanInputs,
     (m, entry): (usize, &ModelEntry),
-    precision: Precision,
     tasks: &[TaskSpec],
     data: &DataSource,
     visit: &mut dyn FnMut(Call) -> Result<()>,
     no_data: &mut Vec<(String, String, String)>,
 ) -> Result<()> {
-    let encoders = ModelEncoders::load_at(entry, inputs.offline, precision)?;
+    let encodings = config
+        .precisions()
+        .into_iter()
+        .map(|p| ModelEncoders::load_at(entry, inputs.offline, p))
+        .collect::<Result<Vec<_>>>()?;
     let mut call = |task: &str, texts: &[String], role: Role| -> Result<()> {
-        let batched = encoders.batched(texts, role, inputs.encode)?;
-        let parts = encoders.key_parts(role)?;
-        let chunks = chunks(&batched, texts, &parts);
-        visit(Call {
-            model: m,
-            encoders: &encoders,
-            task,
-            texts,
-            batched: &batched,
-            chunks: &chunks,
-        })
+        let batched = encodings[0].batched(texts, role, inputs.encode)?;
+        for encoders in &encodings {
+            let parts = encoders.key_parts(role)?;
+            let chunks = chunks(&batched, texts, &parts);
+            visit(Call {
+                model: m,
+                encoders,
+                task,
+                texts,
+                batched: &batched,
+                chunks: &chunks,
+            })?;
+        }
+        Ok(())
     };
     if let Some(path) = config.calibration_file() {
         call("calibration", &calibration_texts(path)?, Role::Plain)?;

@@ -81,6 +81,14 @@ fn a_precision_grid_writes_each_encoding_apart_and_caches_it_apart() {
         assert!(o.status.success(), "{err}");
         err
     };
+    // The plan (what shards split) holds both encodings too.
+    let plan = common::leafbench(&["plan", config.to_str().unwrap()]);
+    assert!(
+        common::stdout(&plan).contains("5516 texts"),
+        "{}{}",
+        common::stdout(&plan),
+        common::stderr(&plan)
+    );
     let first = run(&[]);
     // Two encodings of the 2,758 texts.
     assert!(
