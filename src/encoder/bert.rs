@@ -7,7 +7,8 @@ use candle_core::Tensor;
 use serde::Deserialize;
 
 use super::activation::Activation;
-use super::layers::{attention, split_qkv, LayerNorm, Linear};
+use super::attention::fused_self_attention;
+use super::layers::{LayerNorm, Linear};
 use super::precision::Precision;
 use super::weights::Weights;
 use crate::error::{read_json, Error, Result};
@@ -146,12 +147,11 @@ impl Bert {
     }
 
     fn layer_forward(&self, layer: &BertLayer, x: &Tensor, key_bias: &Tensor) -> Result<Tensor> {
-        let (q, k, v) = split_qkv(&layer.qkv.forward(x)?, self.heads)?;
-        let ctx = attention(&q, &k, &v, key_bias)?;
+        let ctx = fused_self_attention(&layer.qkv.forward(x)?, key_bias, self.heads)?;
         let x = layer
             .attn_norm
             .forward(&(layer.attn_out.forward(&ctx)? + x)?)?;
-        let hidden = self.act.apply(&layer.up.forward(&x)?)?;
+        let hidden = layer.up.forward_activated(&x, self.act)?;
         layer
             .out_norm
             .forward(&(layer.down.forward(&hidden)? + &x)?)

@@ -5,6 +5,7 @@
 //! first, each addition rounded to nearest even, bf16 subnormal inputs read as zero. The
 //! portable kernel does exactly that, in the same order, so both give the same bits (tested).
 
+use super::epilogue::Epilogue;
 use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_PANELS, TILE_ROWS};
 
 /// The native kernel where this CPU has AVX512_BF16 (`vdpbf16ps`).
@@ -62,8 +63,8 @@ impl Bf16Weights {
         self.k
     }
 
-    /// `a` ([m, k]) times the weights transposed, plus `bias`: [m, n].
-    pub fn matmul(&self, a: &[f32], bias: Option<&[f32]>, kernel: Kernel) -> Vec<f32> {
+    /// `a` ([m, k]) times the weights transposed, finished by `epilogue`: [m, n].
+    pub fn matmul(&self, a: &[f32], epilogue: Epilogue, kernel: Kernel) -> Vec<f32> {
         let m = panels::rows(a.len(), self.k);
         let a = panels::interleave_rows(a, m, self.k, 2, |_, row, words| {
             let (pairs, rest) = row.as_chunks::<2>();
@@ -78,12 +79,19 @@ impl Bf16Weights {
         par_row_blocks(self.n, &mut out, |first, block| {
             let rows = block.len() / self.n;
             let a_block = &a[first * self.pairs..];
-            for t in panels::tiles(rows, self.n) {
-                self.tile(a_block, block, t, kernel);
-            }
-            if let Some(bias) = bias {
-                add_bias(block, bias);
-            }
+            panels::wide(|| {
+                for t in panels::tiles(rows, self.n) {
+                    self.tile(a_block, block, t, kernel);
+                    // The tile's sums, finished while in L1.
+                    let first_col = t.panel * LANES;
+                    for row in t.row..t.row + t.rows {
+                        let out = &mut block[row * self.n + first_col..][..t.cols];
+                        epilogue.add_bias(out, first_col);
+                    }
+                    let tile = &mut block[t.row * self.n + first_col..];
+                    epilogue.activate(tile, self.n, t.rows, t.cols);
+                }
+            })
         });
         out
     }
@@ -97,14 +105,6 @@ impl Bf16Weights {
             #[cfg(target_arch = "x86_64")]
             Kernel::Native => native::tile(a, b, self.pairs, c, self.n, t),
             _ => portable_tile(a, b, self.pairs, c, self.n, t),
-        }
-    }
-}
-
-fn add_bias(block: &mut [f32], bias: &[f32]) {
-    for row in block.chunks_mut(bias.len()) {
-        for (v, b) in row.iter_mut().zip(bias) {
-            *v += b;
         }
     }
 }
@@ -252,11 +252,29 @@ pub(crate) mod tests {
             let w = values(n * k, 7 + n as u64, 0.1);
             let bias = values(n, 3, 0.5);
             let packed = Bf16Weights::pack(&w, n, k);
-            let port = packed.matmul(&a, Some(&bias), Kernel::Portable);
-            let fast = packed.matmul(&a, Some(&bias), native);
+            let epilogue = Epilogue {
+                bias: Some(&bias),
+                gelu: false,
+            };
+            let port = packed.matmul(&a, epilogue, Kernel::Portable);
+            let fast = packed.matmul(&a, epilogue, native);
             assert_eq!(port.len(), m * n);
             for (i, (x, y)) in port.iter().zip(&fast).enumerate() {
                 assert_eq!(x.to_bits(), y.to_bits(), "{m}x{n}x{k} at {i}: {x} vs {y}");
+            }
+            // A fused GELU is GELU of the finished product, bit for bit.
+            let fused = packed.matmul(
+                &a,
+                Epilogue {
+                    gelu: true,
+                    ..epilogue
+                },
+                native,
+            );
+            let mut separate = fast.clone();
+            crate::encoder::kernels::gelu_block(&mut separate, n, m, n);
+            for (x, y) in fused.iter().zip(&separate) {
+                assert_eq!(x.to_bits(), y.to_bits());
             }
             // Against the exact sum of the bf16-rounded products: only f32 summation error.
             let want = reference(&a, &w, &bias, m, n, k);

@@ -9,7 +9,8 @@
 
 use rayon::prelude::*;
 
-use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_PANELS, TILE_ROWS};
+use super::epilogue::Epilogue;
+use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_COLS, TILE_PANELS, TILE_ROWS};
 
 /// The native kernel where this CPU has AVX512_VNNI (`vpdpbusd`).
 pub fn detect() -> Kernel {
@@ -72,52 +73,80 @@ impl Int8Weights {
         self.k
     }
 
-    /// `a` ([m, k]) times the weights transposed, plus `bias`: [m, n].
-    pub fn matmul(&self, a: &[f32], bias: Option<&[f32]>, kernel: Kernel) -> Vec<f32> {
+    /// `a` ([m, k]) times the weights transposed, finished by `epilogue`: [m, n].
+    pub fn matmul(&self, a: &[f32], epilogue: Epilogue, kernel: Kernel) -> Vec<f32> {
         let m = panels::rows(a.len(), self.k);
-        let q = self.quantize_rows(a, m);
+        let q = self.quantize_rows(a, m, kernel);
         let mut out = vec![0f32; m * self.n];
         par_row_blocks(self.n, &mut out, |first, block| {
             let rows = block.len() / self.n;
             let codes = &q.codes[first * self.quads..];
-            let mut sums = vec![0i32; block.len()];
-            for t in panels::tiles(rows, self.n) {
-                self.tile(codes, &mut sums, t, kernel);
-            }
-            for (r, (row, sums)) in block
-                .chunks_mut(self.n)
-                .zip(sums.chunks(self.n))
-                .enumerate()
-            {
-                let i = first + r;
-                self.rescale(row, sums, q.scales[i], q.zeros[i], bias);
-            }
+            // One micro-tile's integer sums, rescaled into `block` while in L1.
+            let mut sums = [0i32; TILE_ROWS * TILE_COLS];
+            panels::wide(|| {
+                for t in panels::tiles(rows, self.n) {
+                    self.tile(codes, &mut sums, t, kernel);
+                    let first_col = t.panel * LANES;
+                    for r in 0..t.rows {
+                        let (i, row) = (first + t.row + r, t.row + r);
+                        let out = &mut block[row * self.n + first_col..][..t.cols];
+                        let sums = &sums[r * TILE_COLS..][..t.cols];
+                        let (sa, za) = (q.scales[i], q.zeros[i]);
+                        self.rescale(out, sums, first_col, sa, za, epilogue.bias, kernel);
+                    }
+                    let tile = &mut block[t.row * self.n + first_col..];
+                    epilogue.activate(tile, self.n, t.rows, t.cols);
+                }
+            })
         });
         out
     }
 
-    /// `y = sa · sw · (Σ − za · Σqw) + bias`, one row.
-    fn rescale(&self, out: &mut [f32], sums: &[i32], sa: f32, za: i32, bias: Option<&[f32]>) {
+    /// `y = sa · sw · (Σ − za · Σqw) + bias` for columns `first..first + out.len()` of one row.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn rescale(
+        &self,
+        out: &mut [f32],
+        sums: &[i32],
+        first: usize,
+        sa: f32,
+        za: i32,
+        bias: Option<&[f32]>,
+        kernel: Kernel,
+    ) {
         let n = out.len();
-        let (code_sums, scales) = (&self.code_sums[..n], &self.scales[..n]);
-        panels::wide(|| {
-            for j in 0..n {
-                out[j] = (sums[j] - za * code_sums[j]) as f32 * (sa * scales[j]);
-            }
-            if let Some(b) = bias {
-                for (y, b) in out.iter_mut().zip(b) {
-                    *y += b;
+        let (code_sums, scales) = (&self.code_sums[first..][..n], &self.scales[first..][..n]);
+        let bias = bias.map(|b| &b[first..][..n]);
+        match kernel {
+            // SAFETY: `Native` means the CPU has AVX-512 (`detect`).
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Native => unsafe {
+                native::rescale(out, sums, code_sums, scales, sa, za, bias)
+            },
+            _ => {
+                for j in 0..n {
+                    out[j] = (sums[j] - za * code_sums[j]) as f32 * (sa * scales[j]);
+                }
+                if let Some(b) = bias {
+                    for (y, b) in out.iter_mut().zip(b) {
+                        *y += b;
+                    }
                 }
             }
-        })
+        }
     }
 
     /// Each row to uint8 over its own range (widened to include 0, so that 0 is exact).
-    fn quantize_rows(&self, a: &[f32], m: usize) -> QuantizedRows {
+    fn quantize_rows(&self, a: &[f32], m: usize, kernel: Kernel) -> QuantizedRows {
         let k = self.k.max(1);
-        let (scales, zeros): (Vec<f32>, Vec<i32>) = a.par_chunks(k).take(m).map(row_scale).unzip();
+        let (scales, zeros): (Vec<f32>, Vec<i32>) = a
+            .par_chunks(k)
+            .take(m)
+            .map(|row| row_scale(row_range(row, kernel)))
+            .unzip();
         let codes = panels::interleave_rows(a, m, self.k, 4, |i, row, words| {
-            quantize_words(row, 1.0 / scales[i], zeros[i] as f32, words)
+            quantize_words(row, 1.0 / scales[i], zeros[i] as f32, words, kernel)
         });
         QuantizedRows {
             codes,
@@ -130,20 +159,28 @@ impl Int8Weights {
         let panel_len = self.quads * LANES * 4;
         let b = &self.data[t.panel * panel_len..(t.panel + TILE_PANELS) * panel_len];
         let a = &codes[t.row * self.quads..(t.row + TILE_ROWS) * self.quads];
-        let c = &mut sums[t.row * self.n + t.panel * LANES..];
         match kernel {
             #[cfg(target_arch = "x86_64")]
-            Kernel::Native => native::tile(a, b, self.quads, c, self.n, t),
-            _ => portable_tile(a, b, self.quads, c, self.n, t),
+            Kernel::Native => native::tile(a, b, self.quads, sums, TILE_COLS, t),
+            _ => portable_tile(a, b, self.quads, sums, TILE_COLS, t),
         }
     }
 }
 
-/// A row's scale and zero point: its range, widened to include 0, over 255 steps.
-fn row_scale(row: &[f32]) -> (f32, i32) {
-    let (lo, hi) = row
-        .iter()
-        .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+/// The least and greatest of a row's values and 0.
+fn row_range(row: &[f32], kernel: Kernel) -> (f32, f32) {
+    match kernel {
+        // SAFETY: `Native` means the CPU has AVX-512 (`detect`).
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Native => unsafe { native::row_range(row) },
+        _ => row
+            .iter()
+            .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v))),
+    }
+}
+
+/// A row's scale and zero point: its range (which includes 0) over 255 steps.
+fn row_scale((lo, hi): (f32, f32)) -> (f32, i32) {
     let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
     let zero = (-lo / scale).round_ties_even().clamp(0.0, 255.0);
     (scale, zero as i32)
@@ -158,8 +195,17 @@ fn round_even(x: f32) -> f32 {
 
 /// A row's uint8 codes, four to a word, low byte first (the last word zero-padded). The
 /// code is `round(v / scale) + zero`, the division done as a product with `inv_scale`.
+fn quantize_words(row: &[f32], inv_scale: f32, zero: f32, words: &mut [u32], kernel: Kernel) {
+    match kernel {
+        // SAFETY: `Native` means the CPU has AVX-512 (`detect`).
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Native => unsafe { native::quantize_words(row, inv_scale, zero, words) },
+        _ => quantize_words_portable(row, inv_scale, zero, words),
+    }
+}
+
 #[inline(always)]
-fn quantize_words(row: &[f32], inv_scale: f32, zero: f32, words: &mut [u32]) {
+fn quantize_words_portable(row: &[f32], inv_scale: f32, zero: f32, words: &mut [u32]) {
     let code = |v: f32| (round_even(v * inv_scale) + zero).clamp(0.0, 255.0) as u32;
     let (quads, rest) = row.as_chunks::<4>();
     for (w, q) in words.iter_mut().zip(quads) {
@@ -244,6 +290,74 @@ mod native {
         }
     }
 
+    /// [`super::row_range`] on 16 lanes; min and max are exact, so the order does not matter.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn row_range(row: &[f32]) -> (f32, f32) {
+        let (chunks, rest) = row.as_chunks::<16>();
+        let (mut lo, mut hi) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+        for c in chunks {
+            let v = _mm512_loadu_ps(c.as_ptr());
+            lo = _mm512_min_ps(lo, v);
+            hi = _mm512_max_ps(hi, v);
+        }
+        rest.iter().fold(
+            (_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi)),
+            |(lo, hi), &v| (lo.min(v), hi.max(v)),
+        )
+    }
+
+    /// [`super::quantize_words_portable`] 16 values at a time: the same product, rounding
+    /// to nearest even, shift and clamp, then the 16 codes narrowed to 4 words.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn quantize_words(row: &[f32], inv_scale: f32, zero: f32, words: &mut [u32]) {
+        let (chunks, rest) = row.as_chunks::<16>();
+        assert!(words.len() >= chunks.len() * 4 + rest.len().div_ceil(4));
+        let (inv, shift) = (_mm512_set1_ps(inv_scale), _mm512_set1_ps(zero));
+        let (low, high) = (_mm512_setzero_ps(), _mm512_set1_ps(255.0));
+        for (c, out) in chunks.iter().zip(words.chunks_exact_mut(4)) {
+            let x = _mm512_mul_ps(_mm512_loadu_ps(c.as_ptr()), inv);
+            let x = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(x);
+            let x = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(x, shift), low), high);
+            let codes = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(x));
+            _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, codes);
+        }
+        super::quantize_words_portable(rest, inv_scale, zero, &mut words[chunks.len() * 4..]);
+    }
+
+    /// [`super::Int8Weights::rescale`]'s arithmetic on 16 lanes at a time, the last ones
+    /// masked: integer correction, conversion, product with the combined scale, bias.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn rescale(
+        out: &mut [f32],
+        sums: &[i32],
+        code_sums: &[i32],
+        scales: &[f32],
+        sa: f32,
+        za: i32,
+        bias: Option<&[f32]>,
+    ) {
+        let n = out.len();
+        assert!(sums.len() >= n && code_sums.len() >= n && scales.len() >= n);
+        assert!(bias.is_none_or(|b| b.len() >= n));
+        let (sa, za) = (_mm512_set1_ps(sa), _mm512_set1_epi32(za));
+        for first in (0..n).step_by(LANES) {
+            let mask = if n - first >= LANES {
+                !0u16
+            } else {
+                ((1u32 << (n - first)) - 1) as u16
+            };
+            let s = _mm512_maskz_loadu_epi32(mask, sums.as_ptr().add(first));
+            let c = _mm512_maskz_loadu_epi32(mask, code_sums.as_ptr().add(first));
+            let w = _mm512_maskz_loadu_ps(mask, scales.as_ptr().add(first));
+            let exact = _mm512_cvtepi32_ps(_mm512_sub_epi32(s, _mm512_mullo_epi32(za, c)));
+            let mut y = _mm512_mul_ps(exact, _mm512_mul_ps(sa, w));
+            if let Some(b) = bias {
+                y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, b.as_ptr().add(first)));
+            }
+            _mm512_mask_storeu_ps(out.as_mut_ptr().add(first), mask, y);
+        }
+    }
+
     #[target_feature(enable = "avx512f,avx512vnni")]
     unsafe fn kernel(
         a: *const u32,
@@ -291,10 +405,16 @@ mod tests {
             let w = values(n * k, 5 + n as u64, 0.1);
             let bias = values(n, 9, 0.5);
             let packed = Int8Weights::pack(&w, n, k);
-            let port = packed.matmul(&a, Some(&bias), Kernel::Portable);
-            let fast = packed.matmul(&a, Some(&bias), native);
-            for (i, (x, y)) in port.iter().zip(&fast).enumerate() {
-                assert_eq!(x.to_bits(), y.to_bits(), "{m}x{n}x{k} at {i}: {x} vs {y}");
+            for gelu in [false, true] {
+                let epilogue = Epilogue {
+                    bias: Some(&bias),
+                    gelu,
+                };
+                let port = packed.matmul(&a, epilogue, Kernel::Portable);
+                let fast = packed.matmul(&a, epilogue, native);
+                for (i, (x, y)) in port.iter().zip(&fast).enumerate() {
+                    assert_eq!(x.to_bits(), y.to_bits(), "{m}x{n}x{k} at {i}: {x} vs {y}");
+                }
             }
         }
     }
@@ -304,7 +424,7 @@ mod tests {
         let (m, n, k) = (20, 40, 256);
         let a = values(m * k, 1, 1.0);
         let w = values(n * k, 2, 0.05);
-        let got = Int8Weights::pack(&w, n, k).matmul(&a, None, Kernel::Portable);
+        let got = Int8Weights::pack(&w, n, k).matmul(&a, Epilogue::default(), Kernel::Portable);
         let mut worst = 0f64;
         let mut scale = 0f64;
         for i in 0..m {
@@ -322,16 +442,22 @@ mod tests {
 
     #[test]
     fn a_row_quantizes_with_an_exact_zero_and_its_extremes_at_the_ends() {
-        let row = [-1.0f32, 0.0, 0.5, 3.0, 2.0];
-        let (scale, zero) = row_scale(&row);
-        assert_eq!(scale, 4.0 / 255.0);
-        let mut codes = [0u32; 2];
-        quantize_words(&row, 1.0 / scale, zero as f32, &mut codes);
-        let code = |i: usize| (codes[i / 4] >> (8 * (i % 4))) & 0xff;
-        assert_eq!(code(1) as i32, zero);
-        assert_eq!(code(0), 0);
-        assert_eq!(code(3), 255);
+        // 37 values: two whole 16-lane chunks and a tail of 5, for the native kernel.
+        let mut row = values(37, 8, 0.9);
+        (row[3], row[20], row[36]) = (-1.0, 3.0, 0.0);
+        for kernel in [Kernel::Portable, detect()] {
+            let (scale, zero) = row_scale(row_range(&row, kernel));
+            assert_eq!(scale, 4.0 / 255.0);
+            let mut codes = [0u32; 10];
+            quantize_words(&row, 1.0 / scale, zero as f32, &mut codes, kernel);
+            let code = |i: usize| (codes[i / 4] >> (8 * (i % 4))) & 0xff;
+            assert_eq!(code(36) as i32, zero, "{kernel:?}");
+            assert_eq!((code(3), code(20)), (0, 255), "{kernel:?}");
+            let mut portable = [0u32; 10];
+            quantize_words_portable(&row, 1.0 / scale, zero as f32, &mut portable);
+            assert_eq!(codes, portable, "{kernel:?}");
+        }
         // A constant row: scale 1, nothing divides by zero.
-        assert_eq!(row_scale(&[0.0; 3]), (1.0, 0));
+        assert_eq!(row_scale(row_range(&[0.0; 3], Kernel::Portable)), (1.0, 0));
     }
 }

@@ -70,6 +70,17 @@ fn gelu_slice_generic(src: &[f32], dst: &mut [f32]) {
     }
 }
 
+/// GELU in place of a `rows` × `cols` block of a matrix whose rows are `stride` apart
+/// (a linear layer's micro-tile, finished while in cache).
+#[inline(always)]
+fn gelu_block_generic(values: &mut [f32], stride: usize, rows: usize, cols: usize) {
+    for r in 0..rows {
+        for v in &mut values[r * stride..][..cols] {
+            *v = gelu_one(*v);
+        }
+    }
+}
+
 /// Softmax of `row + bias` in place. Sums run in 16 lanes so they vectorise without
 /// reassociation licence; the result differs from a serial sum only by rounding.
 #[inline(always)]
@@ -104,8 +115,8 @@ fn softmax_row_generic(row: &mut [f32], bias: &[f32]) {
 /// (the compiler leaves these loops scalar) and do the same operations in the same order, so
 /// every path gives the same bits.
 macro_rules! dispatch_by_cpu {
-    ($name:ident, $avx512:path, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
-        fn $name($($arg: $ty),*) {
+    ($vis:vis $name:ident, $avx512:path, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
+        $vis fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
@@ -124,8 +135,9 @@ macro_rules! dispatch_by_cpu {
     };
 }
 
-dispatch_by_cpu!(gelu_slice, avx512::gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
-dispatch_by_cpu!(softmax_row, avx512::softmax_row, softmax_row_generic, (row: &mut [f32], bias: &[f32]));
+dispatch_by_cpu!(pub(super) gelu_slice, avx512::gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
+dispatch_by_cpu!(pub(super) gelu_block, avx512::gelu_block, gelu_block_generic, (values: &mut [f32], stride: usize, rows: usize, cols: usize));
+dispatch_by_cpu!(pub(super) softmax_row, avx512::softmax_row, softmax_row_generic, (row: &mut [f32], bias: &[f32]));
 
 /// `exp_approx`, `erfc_approx`, GELU and softmax on 16 lanes, operation for operation.
 #[cfg(target_arch = "x86_64")]
@@ -213,17 +225,67 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     pub unsafe fn gelu_slice(src: &[f32], dst: &mut [f32]) {
         let n = src.len().min(dst.len());
-        let whole = n - n % 16;
-        for i in (0..whole).step_by(16) {
+        let gelu = |i: usize| {
             let x = _mm512_loadu_ps(src.as_ptr().add(i));
             let e = erfc(_mm512_mul_ps(x, splat(-std::f32::consts::FRAC_1_SQRT_2)));
-            _mm512_storeu_ps(
-                dst.as_mut_ptr().add(i),
-                _mm512_mul_ps(_mm512_mul_ps(splat(0.5), x), e),
-            );
+            _mm512_mul_ps(_mm512_mul_ps(splat(0.5), x), e)
+        };
+        let mut i = 0;
+        // Four vectors per step: each is a long chain of dependent operations, and four
+        // independent chains keep the CPU's vector units busy.
+        while i + 64 <= n {
+            let (a, b, c, d) = (gelu(i), gelu(i + 16), gelu(i + 32), gelu(i + 48));
+            for (k, v) in [a, b, c, d].into_iter().enumerate() {
+                _mm512_storeu_ps(dst.as_mut_ptr().add(i + 16 * k), v);
+            }
+            i += 64;
         }
-        for i in whole..n {
-            dst[i] = gelu_one(src[i]);
+        while i + 16 <= n {
+            _mm512_storeu_ps(dst.as_mut_ptr().add(i), gelu(i));
+            i += 16;
+        }
+        for j in i..n {
+            dst[j] = gelu_one(src[j]);
+        }
+    }
+
+    /// [`super::gelu_block_generic`] with every row cut into vectors of 16 (the last one
+    /// masked), four vectors at a time: a micro-tile holds 24 independent chains.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn gelu_block(values: &mut [f32], stride: usize, rows: usize, cols: usize) {
+        if rows == 0 || cols == 0 {
+            return;
+        }
+        assert!(values.len() >= (rows - 1) * stride + cols);
+        let gelu = |x: __m512| {
+            let e = erfc(_mm512_mul_ps(x, splat(-std::f32::consts::FRAC_1_SQRT_2)));
+            _mm512_mul_ps(_mm512_mul_ps(splat(0.5), x), e)
+        };
+        // Vectors (address, lane mask) wait here until four can run together.
+        let mut group = [(std::ptr::null_mut::<f32>(), 0u16); 4];
+        let mut waiting = 0;
+        let base = values.as_mut_ptr();
+        for r in 0..rows {
+            for first in (0..cols).step_by(16) {
+                let left = cols - first;
+                let mask = if left >= 16 {
+                    !0u16
+                } else {
+                    ((1u32 << left) - 1) as u16
+                };
+                group[waiting] = (base.add(r * stride + first), mask);
+                waiting += 1;
+                if waiting == 4 {
+                    let [a, b, c, d] = group.map(|(p, m)| gelu(_mm512_maskz_loadu_ps(m, p)));
+                    for ((p, m), y) in group.iter().zip([a, b, c, d]) {
+                        _mm512_mask_storeu_ps(*p, *m, y);
+                    }
+                    waiting = 0;
+                }
+            }
+        }
+        for &(p, m) in &group[..waiting] {
+            _mm512_mask_storeu_ps(p, m, gelu(_mm512_maskz_loadu_ps(m, p)));
         }
     }
 
@@ -406,6 +468,16 @@ mod tests {
         unsafe { avx512::gelu_slice(&xs, &mut b) };
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x.to_bits(), y.to_bits(), "gelu({}): {x} vs {y}", xs[i]);
+        }
+        // A block of 7 rows × 37 columns, 50 apart, with a partial vector at each row's
+        // end: its values as the slice kernel gives them, the others untouched.
+        let (stride, rows, cols) = (50, 7, 37);
+        let mut block = xs[..rows * stride].to_vec();
+        // SAFETY: checked above.
+        unsafe { avx512::gelu_block(&mut block, stride, rows, cols) };
+        for (i, (x, y)) in a.iter().zip(&block).enumerate() {
+            let want = if i % stride < cols { x } else { &xs[i] };
+            assert_eq!(want.to_bits(), y.to_bits(), "block value {i}");
         }
         for len in [1usize, 5, 16, 17, 40, 256, 301] {
             let row: Vec<f32> = (0..len)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use candle_core::{DType, Tensor};
 
+use super::activation::Activation;
 use super::packed_linear::{PackedLinear, PackedOp};
 use super::precision::Precision;
 use super::weights::Weights;
@@ -89,12 +90,29 @@ impl Linear {
 
     /// x: [..., in] → [..., out].
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_packed(x, false)
+    }
+
+    /// `act` of [`Linear::forward`]; a packed layer applies GELU tile by tile, as its
+    /// outputs are made (the same bits as a separate pass).
+    pub fn forward_activated(&self, x: &Tensor, act: Activation) -> Result<Tensor> {
+        if self.packed.is_some() && act == Activation::Gelu {
+            return self.forward_packed(x, true);
+        }
+        act.apply(&self.forward(x)?)
+    }
+
+    /// `gelu` is only honoured by a packed layer ([`Linear::forward_activated`] checks).
+    fn forward_packed(&self, x: &Tensor, gelu: bool) -> Result<Tensor> {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().expect("linear input has a feature axis");
         let rows = x.elem_count() / in_dim;
         let x = x.reshape((rows, in_dim))?;
         let y = match (&self.packed, &self.bias) {
-            (Some(p), _) => x.contiguous()?.apply_op1_no_bwd(&PackedOp(p.clone()))?,
+            (Some(p), _) => x.contiguous()?.apply_op1_no_bwd(&PackedOp {
+                linear: p.clone(),
+                gelu,
+            })?,
             (None, Some(b)) => x.matmul(&self.weight_t)?.broadcast_add(b)?,
             (None, None) => x.matmul(&self.weight_t)?,
         };
@@ -142,26 +160,4 @@ impl LayerNorm {
             self.eps,
         )?)
     }
-}
-
-/// Scaled dot-product attention over [B, heads, L, d] inputs with an additive bias that
-/// broadcasts to [B, heads, L, L]; returns [B, L, heads·d].
-pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, bias: &Tensor) -> Result<Tensor> {
-    let (b, h, l, d) = q.dims4()?;
-    // Scaling q rather than the scores touches L·d instead of L·L values.
-    let q = (q * (1.0 / (d as f64).sqrt()))?;
-    let probs = super::kernels::biased_softmax(&q.matmul(&k.t()?)?, bias)?;
-    let ctx = probs.matmul(v)?;
-    Ok(ctx.transpose(1, 2)?.reshape((b, l, h * d))?)
-}
-
-/// Splits a fused [B, L, 3·H] projection into contiguous Q, K, V of shape [B, heads, L, d].
-pub fn split_qkv(qkv: &Tensor, heads: usize) -> Result<(Tensor, Tensor, Tensor)> {
-    let (b, l, three_h) = qkv.dims3()?;
-    let d = three_h / 3 / heads;
-    let qkv = qkv.reshape((b, l, 3, heads, d))?.permute((2, 0, 3, 1, 4))?;
-    let q = qkv.get(0)?.contiguous()?;
-    let k = qkv.get(1)?.contiguous()?;
-    let v = qkv.get(2)?.contiguous()?;
-    Ok((q, k, v))
 }

@@ -6,9 +6,11 @@
 //! Pooling / Dense / Normalize modules, and come back in input order.
 
 pub mod activation;
+pub mod attention;
 pub mod batching;
 pub mod bert;
 pub mod dense;
+pub mod epilogue;
 pub mod gemm_bf16;
 pub mod gemm_int8;
 pub mod kernels;

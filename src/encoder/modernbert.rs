@@ -8,7 +8,8 @@ use candle_core::{Device, Tensor};
 use serde::Deserialize;
 
 use super::activation::Activation;
-use super::layers::{attention, split_qkv, LayerNorm, Linear};
+use super::attention::{attention, split_qkv};
+use super::layers::{LayerNorm, Linear};
 use super::precision::Precision;
 use super::weights::Weights;
 use crate::error::{read_json, Error, Result};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
 
+use super::epilogue::Epilogue;
 use super::gemm_bf16::{self, Bf16Weights};
 use super::gemm_int8::{self, Int8Weights};
 use super::precision::Precision;
@@ -51,18 +52,25 @@ impl PackedLinear {
         }
     }
 
-    /// [rows, in] values → [rows, out] values, with the fastest kernel this CPU has.
-    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
-        let bias = self.bias.as_deref();
+    /// [rows, in] values → [rows, out] values, with the fastest kernel this CPU has, and
+    /// the exact GELU applied where `gelu`.
+    pub fn apply(&self, x: &[f32], gelu: bool) -> Vec<f32> {
+        let epilogue = Epilogue {
+            bias: self.bias.as_deref(),
+            gelu,
+        };
         match &self.weights {
-            PackedWeights::Bf16(w) => w.matmul(x, bias, gemm_bf16::detect()),
-            PackedWeights::Int8(w) => w.matmul(x, bias, gemm_int8::detect()),
+            PackedWeights::Bf16(w) => w.matmul(x, epilogue, gemm_bf16::detect()),
+            PackedWeights::Int8(w) => w.matmul(x, epilogue, gemm_int8::detect()),
         }
     }
 }
 
-/// The candle op: a contiguous [rows, in] f32 tensor → [rows, out].
-pub struct PackedOp(pub Arc<PackedLinear>);
+/// The candle op: a contiguous [rows, in] f32 tensor → [rows, out], then GELU where `gelu`.
+pub struct PackedOp {
+    pub linear: Arc<PackedLinear>,
+    pub gelu: bool,
+}
 
 impl CustomOp1 for PackedOp {
     fn name(&self) -> &'static str {
@@ -84,13 +92,16 @@ impl CustomOp1 for PackedOp {
                 layout.dims()
             )
         };
-        if in_dim != self.0.in_dim() {
+        if in_dim != self.linear.in_dim() {
             candle_core::bail!(
                 "packed linear: input has {in_dim} features, expected {}",
-                self.0.in_dim()
+                self.linear.in_dim()
             )
         }
-        let y = self.0.apply(x);
-        Ok((CpuStorage::F32(y), Shape::from((rows, self.0.out_dim()))))
+        let y = self.linear.apply(x, self.gelu);
+        Ok((
+            CpuStorage::F32(y),
+            Shape::from((rows, self.linear.out_dim())),
+        ))
     }
 }

@@ -46,6 +46,8 @@ pub const LANES: usize = 16;
 /// one for the broadcast input, of the 32 there are.
 pub const TILE_ROWS: usize = 8;
 pub const TILE_PANELS: usize = 3;
+/// Columns of a micro-tile.
+pub const TILE_COLS: usize = TILE_PANELS * LANES;
 /// Rows per rayon task: enough to reuse each panel group, few enough to balance two cores on
 /// a short batch.
 pub const BLOCK_ROWS: usize = 64;
