@@ -72,6 +72,8 @@ pub struct Bert {
     heads: usize,
     act: Activation,
     max_positions: usize,
+    /// Of the linear layers and attention's products.
+    precision: Precision,
 }
 
 impl Bert {
@@ -119,6 +121,7 @@ impl Bert {
             heads: cfg.num_attention_heads,
             act,
             max_positions: cfg.max_position_embeddings,
+            precision,
         })
     }
 
@@ -147,7 +150,8 @@ impl Bert {
     }
 
     fn layer_forward(&self, layer: &BertLayer, x: &Tensor, key_bias: &Tensor) -> Result<Tensor> {
-        let ctx = fused_self_attention(&layer.qkv.forward(x)?, key_bias, self.heads)?;
+        let qkv = layer.qkv.forward(x)?;
+        let ctx = fused_self_attention(&qkv, key_bias, self.heads, self.precision)?;
         let x = layer
             .attn_norm
             .forward(&(layer.attn_out.forward(&ctx)? + x)?)?;

@@ -21,7 +21,8 @@ pub struct Bf16Weights {
     n: usize,
     k: usize,
     pairs: usize,
-    data: Vec<u16>,
+    /// A bf16 pair per word, the first value in the low half.
+    data: Vec<u32>,
 }
 
 /// bf16 bits of `x`, rounded to nearest even (a NaN stays a quiet NaN). Branch-free, so
@@ -37,6 +38,43 @@ pub fn to_bf16(x: f32) -> u16 {
     }
 }
 
+/// `row` as bf16 pairs, the first value in the low half of each word (a last odd value
+/// is paired with zero).
+fn bf16_pairs(row: &[f32], words: &mut [u32], kernel: Kernel) {
+    match kernel {
+        // SAFETY: `Native` means the CPU has AVX-512 (`detect`).
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Native => unsafe { native::bf16_pairs(row, words) },
+        _ => bf16_pairs_portable(row, words),
+    }
+}
+
+/// Word j holds `first[j]` in its low half and `second[j]` in its high half, as bf16.
+fn pair_up(first: &[f32], second: &[f32], words: &mut [u32], kernel: Kernel) {
+    match kernel {
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Native => unsafe { native::pair_up(first, second, words) },
+        _ => pair_up_portable(first, second, words),
+    }
+}
+
+fn pair_up_portable(first: &[f32], second: &[f32], words: &mut [u32]) {
+    for ((w, &a), &b) in words.iter_mut().zip(first).zip(second) {
+        *w = to_bf16(a) as u32 | ((to_bf16(b) as u32) << 16);
+    }
+}
+
+fn bf16_pairs_portable(row: &[f32], words: &mut [u32]) {
+    let (pairs, rest) = row.as_chunks::<2>();
+    for (w, [lo, hi]) in words.iter_mut().zip(pairs) {
+        *w = to_bf16(*lo) as u32 | ((to_bf16(*hi) as u32) << 16);
+    }
+    if let [last] = rest {
+        words[pairs.len()] = to_bf16(*last) as u32;
+    }
+}
+
 /// The f32 value of bf16 bits, a subnormal read as zero (as `vdpbf16ps` reads it).
 #[inline(always)]
 fn widen(b: u16) -> f32 {
@@ -47,11 +85,70 @@ fn widen(b: u16) -> f32 {
 impl Bf16Weights {
     /// Packs `w` ([n, k], row-major, PyTorch's [out, in]).
     pub fn pack(w: &[f32], n: usize, k: usize) -> Self {
+        Self::pack_rows(n, k, |j| &w[j * k..(j + 1) * k])
+    }
+
+    /// Packs an [n, k] matrix given row by row (`row(j)`: k values), e.g. attention's keys:
+    /// each panel's 16 rows are converted to bf16 pairs, then laid lane by lane.
+    pub fn pack_rows<'a>(n: usize, k: usize, row: impl Fn(usize) -> &'a [f32]) -> Self {
+        let kernel = detect();
+        let mut packed = Self::zeroed(n, k);
+        let pairs = packed.pairs;
+        let mut words = vec![0u32; LANES * pairs];
+        panels::wide(|| {
+            for panel in 0..panels::panels(n) {
+                let lanes = LANES.min(n - panel * LANES);
+                for lane in 0..lanes {
+                    let words = &mut words[lane * pairs..][..pairs];
+                    bf16_pairs(&row(panel * LANES + lane)[..k], words, kernel);
+                }
+                let out = &mut packed.data[panel * pairs * LANES..][..pairs * LANES];
+                for (p, out) in out.chunks_exact_mut(LANES).enumerate() {
+                    for (lane, o) in out.iter_mut().enumerate().take(lanes) {
+                        *o = words[lane * pairs + p];
+                    }
+                }
+            }
+        });
+        packed
+    }
+
+    /// Packs an [n, k] matrix given column by column (`column(i)`: n values), e.g. the
+    /// transpose of attention's values, whose rows are its columns: each pair of columns
+    /// fills 16 lanes of a panel at a time.
+    pub fn pack_columns<'a>(n: usize, k: usize, column: impl Fn(usize) -> &'a [f32]) -> Self {
+        let kernel = detect();
+        let mut packed = Self::zeroed(n, k);
+        let pairs = packed.pairs;
+        let zeros = vec![0f32; n];
+        panels::wide(|| {
+            for p in 0..pairs {
+                let first = &column(2 * p)[..n];
+                let second = if 2 * p + 1 < k {
+                    &column(2 * p + 1)[..n]
+                } else {
+                    &zeros[..]
+                };
+                for panel in 0..panels::panels(n) {
+                    let lanes = LANES.min(n - panel * LANES);
+                    let out = &mut packed.data[(panel * pairs + p) * LANES..][..lanes];
+                    let cols = panel * LANES..panel * LANES + lanes;
+                    pair_up(&first[cols.clone()], &second[cols], out, kernel);
+                }
+            }
+        });
+        packed
+    }
+
+    /// All-zero panels for an [n, k] matrix (whole panel groups, as [`panels::pack`] makes).
+    fn zeroed(n: usize, k: usize) -> Self {
+        let pairs = panels::groups(k, 2);
+        let total = panels::panels(n).next_multiple_of(TILE_PANELS);
         Self {
             n,
             k,
-            pairs: panels::groups(k, 2),
-            data: panels::pack(w, n, k, 2, to_bf16),
+            pairs,
+            data: vec![0; total * pairs * LANES],
         }
     }
 
@@ -67,13 +164,7 @@ impl Bf16Weights {
     pub fn matmul(&self, a: &[f32], epilogue: Epilogue, kernel: Kernel) -> Vec<f32> {
         let m = panels::rows(a.len(), self.k);
         let a = panels::interleave_rows(a, m, self.k, 2, |_, row, words| {
-            let (pairs, rest) = row.as_chunks::<2>();
-            for (w, [lo, hi]) in words.iter_mut().zip(pairs) {
-                *w = to_bf16(*lo) as u32 | ((to_bf16(*hi) as u32) << 16);
-            }
-            if let [last] = rest {
-                words[pairs.len()] = to_bf16(*last) as u32;
-            }
+            bf16_pairs(row, words, kernel)
         });
         let mut out = vec![0f32; m * self.n];
         par_row_blocks(self.n, &mut out, |first, block| {
@@ -97,7 +188,7 @@ impl Bf16Weights {
     }
 
     fn tile(&self, a: &[u32], out: &mut [f32], t: Tile, kernel: Kernel) {
-        let panel_len = self.pairs * LANES * 2;
+        let panel_len = self.pairs * LANES;
         let b = &self.data[t.panel * panel_len..(t.panel + TILE_PANELS) * panel_len];
         let a = &a[t.row * self.pairs..(t.row + TILE_ROWS) * self.pairs];
         let c = &mut out[t.row * self.n + t.panel * LANES..];
@@ -109,8 +200,8 @@ impl Bf16Weights {
     }
 }
 
-fn portable_tile(a: &[u32], b: &[u16], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
-    let panel_len = pairs * LANES * 2;
+fn portable_tile(a: &[u32], b: &[u32], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
+    let panel_len = pairs * LANES;
     for r in 0..t.rows {
         for col in 0..t.cols {
             let panel = &b[(col / LANES) * panel_len..];
@@ -118,9 +209,9 @@ fn portable_tile(a: &[u32], b: &[u16], pairs: usize, c: &mut [f32], ldc: usize, 
             let mut acc = 0f32;
             for p in 0..pairs {
                 let pair = a[p * TILE_ROWS + r];
-                let w = (p * LANES + lane) * 2;
-                acc += widen((pair >> 16) as u16) * widen(panel[w + 1]);
-                acc += widen(pair as u16) * widen(panel[w]);
+                let w = panel[p * LANES + lane];
+                acc += widen((pair >> 16) as u16) * widen((w >> 16) as u16);
+                acc += widen(pair as u16) * widen(w as u16);
             }
             c[r * ldc + col] = acc;
         }
@@ -137,8 +228,8 @@ mod native {
     /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
     /// past the matrix), `b` a whole panel group (zero panels past it); only `t.rows` rows of
     /// `t.cols` columns are stored.
-    pub fn tile(a: &[u32], b: &[u16], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
-        assert!(a.len() >= TILE_ROWS * pairs && b.len() >= TILE_PANELS * pairs * LANES * 2);
+    pub fn tile(a: &[u32], b: &[u32], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
+        assert!(a.len() >= TILE_ROWS * pairs && b.len() >= TILE_PANELS * pairs * LANES);
         assert!(c.len() >= (t.rows - 1) * ldc + t.cols);
         // SAFETY: the caller checked the CPU (`detect`); the asserts above bound every
         // read and write the kernel makes.
@@ -156,7 +247,7 @@ mod native {
     }
 
     #[inline(always)]
-    unsafe fn load(p: *const u16) -> __m512bh {
+    unsafe fn load(p: *const u32) -> __m512bh {
         std::ptr::read_unaligned(p as *const __m512bh)
     }
 
@@ -179,10 +270,51 @@ mod native {
         }
     }
 
+    /// [`super::to_bf16`] of 16 values, each in the low half of its lane: the same integer
+    /// rounding, and the same quiet NaN.
+    #[inline(always)]
+    unsafe fn round16(x: __m512) -> __m512i {
+        let bits = _mm512_castps_si512(x);
+        let high = _mm512_srli_epi32::<16>(bits);
+        let bias = _mm512_add_epi32(
+            _mm512_and_si512(high, _mm512_set1_epi32(1)),
+            _mm512_set1_epi32(0x7fff),
+        );
+        let rounded = _mm512_srli_epi32::<16>(_mm512_add_epi32(bits, bias));
+        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
+        _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(high, _mm512_set1_epi32(0x40)))
+    }
+
+    /// [`super::bf16_pairs_portable`], 16 values (8 words) at a time.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn bf16_pairs(row: &[f32], words: &mut [u32]) {
+        let (chunks, rest) = row.as_chunks::<16>();
+        assert!(words.len() >= chunks.len() * 8 + rest.len().div_ceil(2));
+        for (c, out) in chunks.iter().zip(words.chunks_exact_mut(8)) {
+            let halves = _mm512_cvtepi32_epi16(round16(_mm512_loadu_ps(c.as_ptr())));
+            _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, halves);
+        }
+        super::bf16_pairs_portable(rest, &mut words[chunks.len() * 8..]);
+    }
+
+    /// [`super::pair_up_portable`], 16 words at a time.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn pair_up(first: &[f32], second: &[f32], words: &mut [u32]) {
+        let n = words.len().min(first.len()).min(second.len());
+        let whole = n - n % LANES;
+        for j in (0..whole).step_by(LANES) {
+            let low = round16(_mm512_loadu_ps(first.as_ptr().add(j)));
+            let high = round16(_mm512_loadu_ps(second.as_ptr().add(j)));
+            let w = _mm512_or_si512(low, _mm512_slli_epi32::<16>(high));
+            _mm512_storeu_si512(words.as_mut_ptr().add(j) as *mut _, w);
+        }
+        super::pair_up_portable(&first[whole..n], &second[whole..n], &mut words[whole..n]);
+    }
+
     #[target_feature(enable = "avx512f,avx512bf16")]
     unsafe fn kernel(
         a: *const u32,
-        b: *const u16,
+        b: *const u32,
         pairs: usize,
         c: *mut f32,
         ldc: usize,
@@ -197,7 +329,7 @@ mod native {
             ldc,
             rows,
             cols,
-            LANES * 2,
+            LANES,
             _mm512_setzero_ps(),
             load,
             splat,
@@ -285,6 +417,37 @@ pub(crate) mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn packing_by_rows_or_columns_lays_out_the_panels_of_the_generic_packer() {
+        let (n, k) = (37, 9);
+        let w = values(n * k, 5, 1.0);
+        let w_ref = &w;
+        let wt: Vec<f32> = (0..k)
+            .flat_map(|i| (0..n).map(move |j| w_ref[j * k + i]))
+            .collect();
+        let generic: Vec<u32> = panels::pack(&w, n, k, 2, to_bf16)
+            .chunks(2)
+            .map(|p| p[0] as u32 | ((p[1] as u32) << 16))
+            .collect();
+        assert_eq!(Bf16Weights::pack(&w, n, k).data, generic);
+        let by_columns = Bf16Weights::pack_columns(n, k, |i| &wt[i * n..(i + 1) * n]);
+        assert_eq!(by_columns.data, generic);
+    }
+
+    #[test]
+    fn both_conversions_round_as_to_bf16() {
+        let mut x = values(1001, 6, 1.0e3);
+        x.extend([f32::NAN, -0.0, 1.0e-39, f32::MAX, f32::INFINITY, -f32::NAN]);
+        let (mut native, mut portable) = (vec![0u32; 504], vec![0u32; 504]);
+        bf16_pairs(&x, &mut native, detect());
+        bf16_pairs_portable(&x, &mut portable);
+        assert_eq!(native, portable);
+        let (first, second) = x.split_at(503);
+        pair_up(first, second, &mut native[..503], detect());
+        pair_up_portable(first, second, &mut portable[..503]);
+        assert_eq!(native, portable);
     }
 
     #[test]

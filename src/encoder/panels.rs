@@ -137,9 +137,11 @@ pub fn pack<S: Copy, T: Copy + Default>(
     let mut out = vec![T::default(); total * g * LANES * group];
     for col in 0..n {
         let (panel, lane) = (col / LANES, col % LANES);
-        for (i, &v) in w[col * k..(col + 1) * k].iter().enumerate() {
-            let (gi, e) = (i / group, i % group);
-            out[((panel * g + gi) * LANES + lane) * group + e] = convert(v);
+        for (gi, values) in w[col * k..(col + 1) * k].chunks(group).enumerate() {
+            let at = ((panel * g + gi) * LANES + lane) * group;
+            for (o, &v) in out[at..at + values.len()].iter_mut().zip(values) {
+                *o = convert(v);
+            }
         }
     }
     out

@@ -12,10 +12,12 @@ pub enum Precision {
     /// f32 weights and activations (the reference's arithmetic).
     #[default]
     Float32,
-    /// Weights and activations rounded to bf16, products summed in f32.
+    /// Weights and activations rounded to bf16, products summed in f32 (in BERT, attention's
+    /// two products too).
     Bfloat16,
     /// Weights quantized to int8 per output channel, activations to uint8 per row with a zero
-    /// point (dynamic quantization), products summed in int32.
+    /// point (dynamic quantization), products summed in int32; in BERT, attention's two
+    /// products (activations by activations) are bf16.
     Int8,
 }
 
