@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::chunks::{chunks, Chunk};
 use crate::compress::compressor::Compressor;
@@ -15,6 +16,7 @@ use crate::embeddings::Embeddings;
 use crate::encoder::{progress_bar, Batched, EncodeOptions, Role};
 use crate::error::Result;
 use crate::model_encoders::ModelEncoders;
+use crate::report::results_json::EncodingSpeed;
 use crate::store::EmbeddingStore;
 pub use crate::task_inputs::Part;
 
@@ -25,6 +27,8 @@ pub struct Embedder<'a> {
     memo: RefCell<HashMap<String, (Part, Arc<Embeddings>)>>,
     encoded: Cell<usize>,
     stored: Cell<usize>,
+    /// Tokens and seconds of the chunks the model encoded.
+    speed: Cell<EncodingSpeed>,
 }
 
 impl<'a> Embedder<'a> {
@@ -40,6 +44,10 @@ impl<'a> Embedder<'a> {
             memo: RefCell::new(HashMap::new()),
             encoded: Cell::new(0),
             stored: Cell::new(0),
+            speed: Cell::new(EncodingSpeed {
+                tokens: 0,
+                seconds: 0.0,
+            }),
         }
     }
 
@@ -64,7 +72,17 @@ impl<'a> Embedder<'a> {
         for chunk in chunks(&batched, texts, &parts) {
             let shape = (chunk.texts, out.dim);
             let (emb, computed) = stored_or_computed(self.store, &chunk.key, shape, || {
-                self.model.encode_chunk(texts, &batched, &chunk, &progress)
+                let start = Instant::now();
+                let emb = self
+                    .model
+                    .encode_chunk(texts, &batched, &chunk, &progress)?;
+                let tokens = chunk.batches.clone().map(|b| batched.tokens(b)).sum();
+                let this = EncodingSpeed {
+                    tokens,
+                    seconds: start.elapsed().as_secs_f64(),
+                };
+                self.speed.set(self.speed.get().plus(this));
+                Ok(emb)
             })?;
             let counter = if computed {
                 &self.encoded
@@ -101,6 +119,13 @@ impl<'a> Embedder<'a> {
     /// (texts encoded by the model, texts read from the store) so far.
     pub fn counts(&self) -> (usize, usize) {
         (self.encoded.get(), self.stored.get())
+    }
+
+    /// The model's speed on what it encoded so far; `None` when it encoded nothing (all
+    /// from the store) or was not handed tokens (a served model).
+    pub fn speed(&self) -> Option<EncodingSpeed> {
+        let speed = self.speed.get();
+        speed.tokens_per_second().map(|_| speed)
     }
 }
 

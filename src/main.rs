@@ -90,7 +90,8 @@ enum Command {
     )]
     Compare(report_cli::CompareArgs),
     /// Charts from results folders, as PNG and SVG: score against dims per storage level,
-    /// retention heatmap, score against bytes per vector with the Pareto front, and per-task
+    /// retention heatmap, score against bytes per vector and against encoding tokens/s (where
+    /// the run timed its encodings) with the Pareto front, and per-task
     /// bars comparing models.
     #[command(
         after_help = "Example:\n  leafbench plot results published:MongoDB/mdbr-leaf-mt published:thenlper/gte-small --out plots/"

@@ -120,7 +120,7 @@ impl ModelEncoders {
     }
 
     /// What keys the embeddings of `role` in the store: the content fingerprint of the folder
-    /// that embeds them (with the compute precision, unless float32), or a served model's
+    /// that embeds them (with the compute precision's suffix, unless float32), or a served model's
     /// endpoint identity.
     pub fn fingerprint(&self, role: Role) -> Result<&str> {
         match &self.backend {
@@ -136,10 +136,7 @@ impl ModelEncoders {
                     return Ok(f);
                 }
                 let dir = self.encoder(role).expect("a local model").dir();
-                let f = match precision {
-                    Precision::Float32 => fingerprint_dir(dir)?,
-                    p => format!("{}@{p}", fingerprint_dir(dir)?),
-                };
+                let f = fingerprint_dir(dir)? + &precision.store_suffix().unwrap_or_default();
                 Ok(fingerprints[side].get_or_init(|| f))
             }
         }

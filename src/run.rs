@@ -426,9 +426,10 @@ impl ModelRun<'_> {
                         let scores = evaluate_task(task, &enc, ctx.data, ctx.multiplier)?;
                         self.result(task, scores, ctx.data, start)?
                     };
-                    result.compression = Some(compression_info(
-                        &grid.grid, &setting, ctx.native, &result, base_score,
-                    ));
+                    result.compression = Some(CompressionInfo {
+                        encoding: embedder.speed(),
+                        ..compression_info(&grid.grid, &setting, ctx.native, &result, base_score)
+                    });
                     result
                 }
             };
@@ -561,5 +562,6 @@ fn cell_identity(grid: &Grid, setting: &Setting, native: usize) -> CompressionIn
         float32_bytes_per_vector: 4 * native,
         baseline_main_score: None,
         retention: None,
+        encoding: None,
     }
 }

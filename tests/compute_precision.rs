@@ -112,6 +112,32 @@ fn a_precision_grid_writes_each_encoding_apart_and_caches_it_apart() {
     );
     let retention = info["retention"].as_f64().unwrap();
     assert!((retention - score / plain).abs() < 1e-12);
+    // Each encoding records its speed: the same tokens, computed apart.
+    let speed = |cell| result(&out, Some(cell))["compression"]["encoding"].clone();
+    let (int8, float32) = (
+        speed("int8-compute-dim128-float32"),
+        speed("dim128-float32"),
+    );
+    assert!(int8["tokens"].as_u64().unwrap() > 20_000, "{int8}");
+    assert_eq!(int8["tokens"], float32["tokens"]);
+    for s in [&int8, &float32] {
+        assert!(s["seconds"].as_f64().unwrap() > 0.0, "{s}");
+    }
+    assert_ne!(int8["seconds"], float32["seconds"]);
+    let plots = dir.path().join("plots");
+    let o = common::leafbench(&[
+        "plot",
+        out.to_str().unwrap(),
+        "--out",
+        plots.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let chart = std::fs::read_to_string(
+        plots.join("score-vs-speed_sentence-transformers__all-MiniLM-L6-v2.svg"),
+    )
+    .unwrap();
+    assert!(chart.contains("int8 compute") && chart.contains("tokens per second"));
+
     let truncated = result(&out, Some("int8-compute-dim128-float32"));
     assert_eq!(truncated["compression"]["dim"], 128);
     assert_ne!(
@@ -130,6 +156,8 @@ fn a_precision_grid_writes_each_encoding_apart_and_caches_it_apart() {
             .as_f64(),
         Some(score)
     );
+    // Nothing was encoded this time, so no speed is claimed.
+    assert!(speed("int8-compute-dim128-float32").is_null());
 }
 
 #[test]

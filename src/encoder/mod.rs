@@ -77,6 +77,11 @@ impl Batched {
     }
 
     /// Padded tokens of batch `b`: what its forward pass computes.
+    /// Tokens of batch `b`, padding aside (0 for texts that were not tokenized).
+    pub fn tokens(&self, b: usize) -> usize {
+        self.batches[b].iter().map(|&i| self.ids[i].len()).sum()
+    }
+
     pub fn padded_tokens(&self, b: usize) -> usize {
         let batch = &self.batches[b];
         batch.len() * batch.iter().map(|&i| self.ids[i].len()).max().unwrap_or(0)

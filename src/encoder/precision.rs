@@ -40,7 +40,22 @@ impl Precision {
     pub fn expected() -> String {
         Precision::ALL.map(|p| p.name()).join(", ")
     }
+
+    /// What a lower precision adds to the model's fingerprint in store keys: its name and
+    /// [`LOWER_NUMERICS_VERSION`]. float32 adds nothing (its arithmetic is versioned by the
+    /// store's own numerics version).
+    pub fn store_suffix(&self) -> Option<String> {
+        match self {
+            Precision::Float32 => None,
+            p => Some(format!("@{p}.v{LOWER_NUMERICS_VERSION}")),
+        }
+    }
 }
+
+/// The version of the bfloat16 and int8 arithmetic. Raise it in the change that makes them
+/// give other floats (2: attention's products became bf16), so that their stored embeddings
+/// of an older version are never read.
+pub const LOWER_NUMERICS_VERSION: u32 = 2;
 
 impl std::str::FromStr for Precision {
     type Err = String;
@@ -70,6 +85,8 @@ mod tests {
         for p in Precision::ALL {
             assert_eq!(p.name().parse::<Precision>().unwrap(), p);
         }
+        assert_eq!(Precision::Float32.store_suffix(), None);
+        assert_eq!(Precision::Int8.store_suffix().unwrap(), "@int8.v2");
         let err = "fp16".parse::<Precision>().unwrap_err();
         assert!(err.contains("float32, bfloat16, int8"), "{err}");
     }

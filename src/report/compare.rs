@@ -325,6 +325,7 @@ mod tests {
             metrics: BTreeMap::from([("main_score".into(), main), ("pearson".into(), main - 0.1)]),
             coverage: vec!["test/default".into()],
             source: "t".into(),
+            encoding: None,
         }
     }
 

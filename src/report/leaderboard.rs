@@ -304,6 +304,7 @@ mod tests {
             metrics: BTreeMap::new(),
             coverage: vec!["test/default".into()],
             source: "test".into(),
+            encoding: None,
         }
     }
 

@@ -1,12 +1,14 @@
 //! Which charts `leafbench plot` draws from a set of scores: per model with compression cells,
 //! score against dims (one line per storage level) for each task and each task type, a
 //! retention heatmap (levels × dims) of the float32 encoding, and score against bytes per vector
-//! with the Pareto front, one series per compute precision and level;
+//! and (where the run timed its encodings) against tokens per second, each with its Pareto
+//! front and one series per compute precision and level;
 //! across models, bars per task comparing their plain results.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::plot::{Chart, Series};
+use super::results_json::EncodingSpeed;
 use super::sources::TaskScore;
 use crate::compress::quantize::Level;
 use crate::compress::setting::Setting;
@@ -26,10 +28,14 @@ const HEIGHT: u32 = 650;
 /// Every chart the scores support.
 pub fn charts(scores: &[TaskScore]) -> Vec<Named> {
     let mut out = Vec::new();
+    let speeds = speeds(scores);
     for (model, cells) in grids(scores) {
         out.extend(score_vs_dim(&model, &cells));
         out.extend(retention(&model, &cells));
         out.extend(pareto(&model, &cells));
+        if let Some(speeds) = speeds.get(&model) {
+            out.extend(speed_pareto(&model, &cells, speeds));
+        }
     }
     if let Some(bars) = model_bars(scores) {
         out.push(bars);
@@ -40,6 +46,26 @@ pub fn charts(scores: &[TaskScore]) -> Vec<Named> {
 /// One model's grid: cell → task → (task type, score ×100). Rescoring cells (retrieval only)
 /// are left out, since they cover fewer tasks than the others.
 type Cells = BTreeMap<Setting, BTreeMap<String, (String, f64)>>;
+
+/// One model's encoding speeds: precision → task → speed.
+type Speeds = BTreeMap<Precision, BTreeMap<String, EncodingSpeed>>;
+
+/// The speeds result files record, per model (every cell of a task and precision shares its
+/// encoding, so any one of them gives it).
+fn speeds(scores: &[TaskScore]) -> BTreeMap<String, Speeds> {
+    let mut out: BTreeMap<String, Speeds> = BTreeMap::new();
+    for s in scores {
+        let setting = s.setting.as_deref().and_then(Setting::parse);
+        if let (Some(setting), Some(speed)) = (setting, s.encoding) {
+            out.entry(s.model.clone())
+                .or_default()
+                .entry(setting.precision)
+                .or_default()
+                .insert(s.task.clone(), speed);
+        }
+    }
+    out
+}
 
 fn grids(scores: &[TaskScore]) -> BTreeMap<String, Cells> {
     let mut out: BTreeMap<String, Cells> = BTreeMap::new();
@@ -206,23 +232,8 @@ fn retention(model: &str, cells: &Cells) -> Option<Named> {
 /// level; none when no cell has every task.
 fn pareto(model: &str, cells: &Cells) -> Option<Named> {
     let tasks: Vec<String> = tasks_of(cells).into_keys().collect();
-    let precisions: BTreeSet<Precision> = cells.keys().map(|s| s.precision).collect();
-    let series: Vec<Series> = precisions
-        .into_iter()
-        .flat_map(|p| levels(cells).into_iter().map(move |level| (p, level)))
-        .map(|(precision, level)| Series {
-            label: match precision {
-                Precision::Float32 => level.name().to_string(),
-                p => format!("{} ({p} compute)", level.name()),
-            },
-            points: cells
-                .keys()
-                .filter(|s| s.level == level && s.precision == precision)
-                .filter_map(|s| Some((s.bytes_per_vector() as f64, mean_at(cells, s, &tasks)?)))
-                .collect(),
-        })
-        .filter(|s| !s.points.is_empty())
-        .collect();
+    let series =
+        series_by_precision_and_level(cells, &tasks, |s| Some(s.bytes_per_vector() as f64));
     if series.is_empty() {
         return None;
     }
@@ -242,6 +253,69 @@ fn pareto(model: &str, cells: &Cells) -> Option<Named> {
         width: WIDTH,
         height: HEIGHT,
     })
+}
+
+/// Mean score over the tasks against the encoding's tokens per second, series as in
+/// [`pareto`]; a precision is drawn where its encoding was timed on every task (not read
+/// from the cache), and the chart only where one was.
+fn speed_pareto(model: &str, cells: &Cells, speeds: &Speeds) -> Option<Named> {
+    let tasks: Vec<String> = tasks_of(cells).into_keys().collect();
+    let tokens_per_second: BTreeMap<Precision, f64> = speeds
+        .iter()
+        .filter_map(|(&p, per_task)| {
+            let timed: Option<Vec<EncodingSpeed>> =
+                tasks.iter().map(|t| per_task.get(t).copied()).collect();
+            let total = timed?.into_iter().reduce(EncodingSpeed::plus)?;
+            Some((p, total.tokens_per_second()?))
+        })
+        .collect();
+    let series = series_by_precision_and_level(cells, &tasks, |s| {
+        tokens_per_second.get(&s.precision).copied()
+    });
+    if series.is_empty() {
+        return None;
+    }
+    Some(Named {
+        stem: format!("score-vs-speed_{}", slug(model)),
+        chart: Chart::pareto_larger_x(
+            &format!(
+                "{}: score against encoding speed (mean of {} tasks)",
+                short(model),
+                tasks.len()
+            ),
+            "tokens per second, encoding",
+            "mean main score (×100)",
+            series,
+        ),
+        width: WIDTH,
+        height: HEIGHT,
+    })
+}
+
+/// One series per compute precision and level: each cell with every task at (`x` of its
+/// setting, its mean score); cells without an `x` are left out.
+fn series_by_precision_and_level(
+    cells: &Cells,
+    tasks: &[String],
+    x: impl Fn(&Setting) -> Option<f64>,
+) -> Vec<Series> {
+    let precisions: BTreeSet<Precision> = cells.keys().map(|s| s.precision).collect();
+    precisions
+        .into_iter()
+        .flat_map(|p| levels(cells).into_iter().map(move |level| (p, level)))
+        .map(|(precision, level)| Series {
+            label: match precision {
+                Precision::Float32 => level.name().to_string(),
+                p => format!("{} ({p} compute)", level.name()),
+            },
+            points: cells
+                .keys()
+                .filter(|s| s.level == level && s.precision == precision)
+                .filter_map(|s| Some((x(s)?, mean_at(cells, s, tasks)?)))
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
 }
 
 /// Plain scores per task, one bar per model (published scores apart from run results of the
@@ -312,6 +386,7 @@ mod tests {
             metrics: BTreeMap::new(),
             coverage: vec!["test/default".into()],
             source: "test".into(),
+            encoding: None,
         }
     }
 
@@ -367,6 +442,40 @@ mod tests {
         // The dims chart and the heatmap stay the float32 encoding's.
         let grid = &grids(&scores)["org/m"];
         assert_eq!(dims(grid), [8]);
+    }
+
+    #[test]
+    fn timed_encodings_give_a_speed_chart_whose_front_favours_the_faster() {
+        let timed = |setting, task, value, tokens, seconds| TaskScore {
+            encoding: Some(EncodingSpeed { tokens, seconds }),
+            ..score(Some(setting), task, value)
+        };
+        let mut scores = vec![
+            timed("dim8-float32", "A", 0.8, 100, 1.0),
+            timed("dim8-float32", "B", 0.6, 300, 1.0),
+            timed("int8-compute-dim8-float32", "A", 0.79, 400, 1.0),
+            timed("int8-compute-dim8-float32", "B", 0.6, 400, 1.0),
+        ];
+        let speed_chart = |scores: &[TaskScore]| {
+            charts(scores)
+                .into_iter()
+                .find(|c| c.stem == "score-vs-speed_org__m")
+        };
+        let chart = speed_chart(&scores).expect("a speed chart").chart;
+        // float32: 400 tokens in 2 s; int8: 800 in 2 s, a little lower but twice as fast.
+        assert_eq!(chart.pareto_front(), [(200.0, 70.0), (400.0, 69.5)]);
+        assert!(chart
+            .to_svg(800, 500)
+            .unwrap()
+            .contains("tokens per second"));
+        // A precision whose encoding was not timed on every task is not drawn.
+        scores[3].encoding = None;
+        let chart = speed_chart(&scores).expect("float32 is timed").chart;
+        assert_eq!(chart.pareto_front(), [(200.0, 70.0)]);
+        for s in &mut scores {
+            s.encoding = None;
+        }
+        assert!(speed_chart(&scores).is_none());
     }
 
     #[test]

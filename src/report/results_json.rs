@@ -73,6 +73,31 @@ pub struct CompressionInfo {
     pub baseline_main_score: Option<f64>,
     /// This cell's main score ÷ `baseline_main_score`.
     pub retention: Option<f64>,
+    /// How fast the model encoded the task's texts at this cell's precision, in the run that
+    /// wrote the file; absent where every embedding came from the cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<EncodingSpeed>,
+}
+
+/// Tokens the model encoded (padding aside) and the seconds its forward passes took.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct EncodingSpeed {
+    pub tokens: usize,
+    pub seconds: f64,
+}
+
+impl EncodingSpeed {
+    /// Both added: the speed over several encodings together.
+    pub fn plus(self, other: EncodingSpeed) -> EncodingSpeed {
+        EncodingSpeed {
+            tokens: self.tokens + other.tokens,
+            seconds: self.seconds + other.seconds,
+        }
+    }
+
+    pub fn tokens_per_second(&self) -> Option<f64> {
+        (self.seconds > 0.0 && self.tokens > 0).then(|| self.tokens as f64 / self.seconds)
+    }
 }
 
 fn float32() -> String {
@@ -405,6 +430,7 @@ mod tests {
             float32_bytes_per_vector: 1536,
             baseline_main_score: Some(0.8),
             retention: Some(0.9),
+            encoding: None,
         }
     }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::published::Published;
+use super::results_json::EncodingSpeed;
 use crate::error::{Error, Result};
 use crate::task::Registry;
 
@@ -31,6 +32,8 @@ pub struct TaskScore {
     pub coverage: Vec<String>,
     /// The result file, or `published` for the shipped scores.
     pub source: String,
+    /// The encoding's speed where the result file records it.
+    pub encoding: Option<EncodingSpeed>,
 }
 
 /// Reads every input: a results folder, or `published:<model>`. One model's results must come
@@ -85,6 +88,7 @@ pub fn published(model: &str, registry: &Registry) -> Result<Vec<TaskScore>> {
             metrics: BTreeMap::from([("main_score".to_string(), score)]),
             coverage,
             source: "published".into(),
+            encoding: None,
         });
     }
     Ok(out)
@@ -240,6 +244,9 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
         metrics,
         coverage,
         source: file.display().to_string(),
+        encoding: json
+            .pointer("/compression/encoding")
+            .and_then(|e| serde_json::from_value(e.clone()).ok()),
     }))
 }
 

@@ -61,10 +61,18 @@ pub struct Chart {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    Lines { x_log2: bool },
+    Lines {
+        x_log2: bool,
+    },
     Heatmap(HeatmapData),
-    Pareto { point_labels: bool },
-    Bars { categories: Vec<String> },
+    Pareto {
+        point_labels: bool,
+        /// Larger x is better (a speed), rather than smaller (a cost).
+        larger_x_better: bool,
+    },
+    Bars {
+        categories: Vec<String>,
+    },
 }
 
 impl Chart {
@@ -114,13 +122,26 @@ impl Chart {
         series: Vec<Series>,
         point_labels: bool,
     ) -> Chart {
-        Chart::new(
-            title,
-            x_label,
-            y_label,
-            series,
-            Kind::Pareto { point_labels },
-        )
+        let kind = Kind::Pareto {
+            point_labels,
+            larger_x_better: false,
+        };
+        Chart::new(title, x_label, y_label, series, kind)
+    }
+
+    /// [`Chart::pareto`] for an x where larger is better (e.g. tokens per second): the front
+    /// holds the points not dominated by one with larger-or-equal x and larger-or-equal y.
+    pub fn pareto_larger_x(
+        title: &str,
+        x_label: &str,
+        y_label: &str,
+        series: Vec<Series>,
+    ) -> Chart {
+        let kind = Kind::Pareto {
+            point_labels: false,
+            larger_x_better: true,
+        };
+        Chart::new(title, x_label, y_label, series, kind)
     }
 
     /// Grouped vertical bars: one group per category (x), one bar per series within each group;
@@ -186,7 +207,9 @@ impl Chart {
     /// The pareto front of this chart's points in x order, for tests (empty for other kinds).
     pub fn pareto_front(&self) -> Vec<(f64, f64)> {
         match self.kind {
-            Kind::Pareto { .. } => pareto_front_of(&self.plottable_points()),
+            Kind::Pareto {
+                larger_x_better, ..
+            } => pareto_front_of(&self.plottable_points(), larger_x_better),
             _ => Vec::new(),
         }
     }
@@ -239,7 +262,10 @@ impl Chart {
         let body = draw_title(root, &self.title)?;
         match &self.kind {
             Kind::Lines { x_log2 } => self.render_lines(&body, *x_log2),
-            Kind::Pareto { point_labels } => self.render_pareto(root, &body, *point_labels),
+            Kind::Pareto {
+                point_labels,
+                larger_x_better,
+            } => self.render_pareto(root, &body, *point_labels, *larger_x_better),
             Kind::Bars { categories } => self.render_bars(root, &body, categories),
             Kind::Heatmap(data) => self.render_heatmap(root, &body, data),
         }

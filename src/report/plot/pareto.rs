@@ -18,6 +18,7 @@ impl Chart {
         root: &DrawingArea<DB, Shift>,
         body: &DrawingArea<DB, Shift>,
         point_labels: bool,
+        larger_x_better: bool,
     ) -> Result<(), String> {
         let mut legend = self.series_legend(Swatch::Marker);
         legend.push(LegendEntry {
@@ -32,7 +33,7 @@ impl Chart {
         let x = frame.log2_axis(&xs(&points), TickPlacement::PowersOfTwo);
         let mut chart = frame.build(&plot_area, &x, &y, true)?;
 
-        let front: Vec<(f64, f64)> = pareto_front_of(&points)
+        let front: Vec<(f64, f64)> = pareto_front_of(&points, larger_x_better)
             .into_iter()
             .map(|(px, py)| (log2(px), py))
             .collect();
@@ -60,8 +61,19 @@ impl Chart {
     }
 }
 
-/// Points not dominated by another point with smaller-or-equal x and larger-or-equal y, in x order.
-pub(super) fn pareto_front_of(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+/// Points not dominated by another point with better-or-equal x (smaller, or larger with
+/// `larger_x_better`) and larger-or-equal y, in x order.
+pub(super) fn pareto_front_of(points: &[(f64, f64)], larger_x_better: bool) -> Vec<(f64, f64)> {
+    if larger_x_better {
+        // The front of the mirrored points, mirrored back.
+        let mirrored: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (-x, y)).collect();
+        let mut front: Vec<(f64, f64)> = pareto_front_of(&mirrored, false)
+            .into_iter()
+            .map(|(x, y)| (-x, y))
+            .collect();
+        front.reverse();
+        return front;
+    }
     let mut sorted = points.to_vec();
     // Within one x the best y comes first, so the others at that x are dominated by it.
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -124,8 +136,11 @@ mod tests {
 
     #[test]
     fn pareto_front_drops_duplicates_and_ties() {
-        let front = pareto_front_of(&[(1.0, 1.0), (1.0, 1.0), (2.0, 1.0), (1.0, 0.5)]);
+        let front = pareto_front_of(&[(1.0, 1.0), (1.0, 1.0), (2.0, 1.0), (1.0, 0.5)], false);
         assert_eq!(front, vec![(1.0, 1.0)]);
-        assert!(pareto_front_of(&[]).is_empty());
+        assert!(pareto_front_of(&[], false).is_empty());
+        // Where larger x is better, the point at x 2 dominates the one at x 1 with equal y.
+        let faster = pareto_front_of(&[(1.0, 1.0), (2.0, 1.0), (4.0, 0.5), (0.5, 2.0)], true);
+        assert_eq!(faster, [(0.5, 2.0), (2.0, 1.0), (4.0, 0.5)]);
     }
 }
