@@ -4,8 +4,9 @@
 //! in int32 (`vpdpbusd`, AVX512_VNNI), then scaled back to f32.
 //!
 //! With row scale `sa`, zero point `za`, codes `qa`, and channel scale `sw`, codes `qw`:
-//! `y = sa · sw · (Σ qa·qw − za · Σ qw) + bias`. Integer sums are exact, and both kernels share
-//! the quantization and the scaling code, so they give the same bits (tested).
+//! `y = sa · sw · (Σ qa·qw − za · Σ qw) + bias`. Integer sums are exact, and the native
+//! quantization and scaling do the portable code's float operations, in its order, 16 lanes at
+//! a time, so both kernels give the same bits (tested).
 
 use rayon::prelude::*;
 

@@ -90,20 +90,21 @@ impl Linear {
 
     /// x: [..., in] → [..., out].
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_packed(x, false)
+        self.project(x, false)
     }
 
     /// `act` of [`Linear::forward`]; a packed layer applies GELU tile by tile, as its
     /// outputs are made (the same bits as a separate pass).
     pub fn forward_activated(&self, x: &Tensor, act: Activation) -> Result<Tensor> {
         if self.packed.is_some() && act == Activation::Gelu {
-            return self.forward_packed(x, true);
+            return self.project(x, true);
         }
         act.apply(&self.forward(x)?)
     }
 
-    /// `gelu` is only honoured by a packed layer ([`Linear::forward_activated`] checks).
-    fn forward_packed(&self, x: &Tensor, gelu: bool) -> Result<Tensor> {
+    /// The product (and bias); GELU after it where `gelu`, which only a packed layer is asked
+    /// ([`Linear::forward_activated`] checks).
+    fn project(&self, x: &Tensor, gelu: bool) -> Result<Tensor> {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().expect("linear input has a feature axis");
         let rows = x.elem_count() / in_dim;
