@@ -219,5 +219,5 @@ for (side, name, inp, t, p), r in sorted(rows.items(), key=lambda kv: (kv[0][1],
           f"{r['tok_per_s_best'] / peer_tok if peer_tok else 0:>7.2f} {r['tok_per_s_best'] / f32['tok_per_s_best']:>10.2f}")
 print("GOP/s: the model's multiply-adds ×2 per token (linear layers and attention) × tokens/s; "
       "'of peak': of this CPU's peak of the precision's arithmetic (bench-peak), the peer's of float32 FMA. "
-      "Attention, layer norm and GELU run in float32 at every precision.")
+      "At bfloat16 and int8, attention's two products run in bf16; softmax, layer norm and GELU stay float32.")
 PY

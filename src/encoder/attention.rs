@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::epilogue::Epilogue;
 use super::gemm_bf16::{self, Bf16Weights};
-use super::kernels::{biased_softmax, softmax_row};
+use super::kernels::{bias_rows, biased_softmax, contiguous_f32, softmax_row};
 use super::panels::Kernel;
 use super::precision::Precision;
 use crate::error::Result;
@@ -140,8 +140,8 @@ impl CustomOp2 for FusedAttention {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let qkv = contiguous(s1, l1, "attention input")?;
-        let bias = contiguous(s2, l2, "attention bias")?;
+        let qkv = contiguous_f32(s1, l1, "attention input")?;
+        let bias = contiguous_f32(s2, l2, "attention bias")?;
         let &[b, l, three_h] = l1.dims() else {
             candle_core::bail!("attention input must be [B, L, 3H], got {:?}", l1.dims())
         };
@@ -152,10 +152,7 @@ impl CustomOp2 for FusedAttention {
                 self.heads
             )
         }
-        let bias_rows = match l2.dims() {
-            &[bb, 1, rows, bk] if bb == b && bk == l && (rows == 1 || rows == l) => rows,
-            d => candle_core::bail!("attention bias must be [{b}, 1, 1 or {l}, {l}], got {d:?}"),
-        };
+        let bias_rows = bias_rows("attention", l2.dims(), b, l, l)?;
         let dims = Dims {
             l,
             h,
@@ -180,17 +177,6 @@ impl CustomOp2 for FusedAttention {
         );
         Ok((CpuStorage::F32(out), Shape::from((b, l, h))))
     }
-}
-
-fn contiguous<'a>(
-    storage: &'a CpuStorage,
-    layout: &Layout,
-    what: &str,
-) -> candle_core::Result<&'a [f32]> {
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg(format!("{what} must be contiguous")))?;
-    Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
 /// One (batch, head) in float32: scores = (q·scale) Kᵀ, softmax(scores + bias) row by row,

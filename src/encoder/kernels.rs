@@ -336,7 +336,11 @@ mod avx512 {
     }
 }
 
-fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout, what: &str) -> Result<&'a [f32]> {
+pub(super) fn contiguous_f32<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+    what: &str,
+) -> Result<&'a [f32]> {
     let (start, end) = layout
         .contiguous_offsets()
         .ok_or_else(|| candle_core::Error::Msg(format!("{what}: input must be contiguous")))?;
@@ -381,10 +385,7 @@ impl CustomOp2 for BiasedSoftmax {
         let &[b, h, lq, lk] = l1.dims() else {
             candle_core::bail!("softmax scores must be [B, H, Lq, Lk], got {:?}", l1.dims())
         };
-        let bias_rows = match l2.dims() {
-            &[bb, 1, rows, bk] if bb == b && bk == lk && (rows == 1 || rows == lq) => rows,
-            d => candle_core::bail!("softmax bias must be [{b}, 1, 1 or {lq}, {lk}], got {d:?}"),
-        };
+        let bias_rows = bias_rows("softmax", l2.dims(), b, lq, lk)?;
         let mut out = scores.to_vec();
         out.par_chunks_mut(lk * ROWS_PER_TASK)
             .enumerate()
@@ -397,6 +398,21 @@ impl CustomOp2 for BiasedSoftmax {
                 }
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+/// The rows per batch element of an attention bias [B, 1, 1 or Lq, Lk]: 1 (keys only) or Lq
+/// (per query); `what` names the op in the error.
+pub(super) fn bias_rows(
+    what: &str,
+    dims: &[usize],
+    b: usize,
+    lq: usize,
+    lk: usize,
+) -> Result<usize> {
+    match *dims {
+        [bb, 1, rows, bk] if bb == b && bk == lk && (rows == 1 || rows == lq) => Ok(rows),
+        _ => candle_core::bail!("{what} bias must be [{b}, 1, 1 or {lq}, {lk}], got {dims:?}"),
     }
 }
 
