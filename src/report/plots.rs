@@ -266,7 +266,8 @@ fn speed_pareto(model: &str, cells: &Cells, speeds: &Speeds) -> Option<Named> {
             let timed: Option<Vec<EncodingSpeed>> =
                 tasks.iter().map(|t| per_task.get(t).copied()).collect();
             let total = timed?.into_iter().reduce(EncodingSpeed::plus)?;
-            Some((p, total.tokens_per_second()?))
+            // Whole tokens per second: the axis labels its points' values.
+            Some((p, total.tokens_per_second()?.round()))
         })
         .collect();
     let series = series_by_precision_and_level(cells, &tasks, |s| {
