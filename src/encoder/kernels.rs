@@ -135,7 +135,7 @@ macro_rules! dispatch_by_cpu {
     };
 }
 
-dispatch_by_cpu!(pub(super) gelu_slice, avx512::gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
+dispatch_by_cpu!(gelu_slice, avx512::gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
 dispatch_by_cpu!(pub(super) gelu_block, avx512::gelu_block, gelu_block_generic, (values: &mut [f32], stride: usize, rows: usize, cols: usize));
 dispatch_by_cpu!(pub(super) softmax_row, avx512::softmax_row, softmax_row_generic, (row: &mut [f32], bias: &[f32]));
 
@@ -222,14 +222,17 @@ mod avx512 {
         _mm512_mask_sub_ps(tail, negative, splat(2.0), tail)
     }
 
+    /// `gelu_one` on 16 lanes: x/2 · erfc(−x/√2).
+    #[inline(always)]
+    unsafe fn gelu16(x: __m512) -> __m512 {
+        let e = erfc(_mm512_mul_ps(x, splat(-std::f32::consts::FRAC_1_SQRT_2)));
+        _mm512_mul_ps(_mm512_mul_ps(splat(0.5), x), e)
+    }
+
     #[target_feature(enable = "avx512f")]
     pub unsafe fn gelu_slice(src: &[f32], dst: &mut [f32]) {
         let n = src.len().min(dst.len());
-        let gelu = |i: usize| {
-            let x = _mm512_loadu_ps(src.as_ptr().add(i));
-            let e = erfc(_mm512_mul_ps(x, splat(-std::f32::consts::FRAC_1_SQRT_2)));
-            _mm512_mul_ps(_mm512_mul_ps(splat(0.5), x), e)
-        };
+        let gelu = |i: usize| gelu16(_mm512_loadu_ps(src.as_ptr().add(i)));
         let mut i = 0;
         // Four vectors per step: each is a long chain of dependent operations, and four
         // independent chains keep the CPU's vector units busy.
@@ -257,10 +260,6 @@ mod avx512 {
             return;
         }
         assert!(values.len() >= (rows - 1) * stride + cols);
-        let gelu = |x: __m512| {
-            let e = erfc(_mm512_mul_ps(x, splat(-std::f32::consts::FRAC_1_SQRT_2)));
-            _mm512_mul_ps(_mm512_mul_ps(splat(0.5), x), e)
-        };
         // Vectors (address, lane mask) wait here until four can run together.
         let mut group = [(std::ptr::null_mut::<f32>(), 0u16); 4];
         let mut waiting = 0;
@@ -276,7 +275,7 @@ mod avx512 {
                 group[waiting] = (base.add(r * stride + first), mask);
                 waiting += 1;
                 if waiting == 4 {
-                    let [a, b, c, d] = group.map(|(p, m)| gelu(_mm512_maskz_loadu_ps(m, p)));
+                    let [a, b, c, d] = group.map(|(p, m)| gelu16(_mm512_maskz_loadu_ps(m, p)));
                     for ((p, m), y) in group.iter().zip([a, b, c, d]) {
                         _mm512_mask_storeu_ps(*p, *m, y);
                     }
@@ -285,7 +284,7 @@ mod avx512 {
             }
         }
         for &(p, m) in &group[..waiting] {
-            _mm512_mask_storeu_ps(p, m, gelu(_mm512_maskz_loadu_ps(m, p)));
+            _mm512_mask_storeu_ps(p, m, gelu16(_mm512_maskz_loadu_ps(m, p)));
         }
     }
 
