@@ -154,11 +154,11 @@ impl Bert {
         let ctx = fused_self_attention(&qkv, key_bias, self.heads, self.precision)?;
         let x = layer
             .attn_norm
-            .forward(&(layer.attn_out.forward(&ctx)? + x)?)?;
+            .forward(&layer.attn_out.forward_residual(&ctx, x)?)?;
         let hidden = layer.up.forward_activated(&x, self.act)?;
         layer
             .out_norm
-            .forward(&(layer.down.forward(&hidden)? + &x)?)
+            .forward(&layer.down.forward_residual(&hidden, &x)?)
     }
 }
 

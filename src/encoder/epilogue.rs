@@ -1,35 +1,51 @@
 //! What a packed linear layer does to its outputs while a micro-tile of them is still in
-//! cache: add the bias, then apply the activation that follows the layer. These are the
-//! operations, in the order, of separate passes over the whole output, so the bits are the
-//! same; only the round trips through memory are gone.
+//! cache: add the bias, then the residual connection that follows the layer, then apply the
+//! activation. These are the operations, in the order, of separate passes over the whole
+//! output, so the bits are the same as such passes would give; only the round trips through
+//! memory are gone.
 
-use super::kernels::gelu_block;
+use super::kernels::tile_gelu_block;
 
 #[derive(Clone, Copy, Default)]
 pub struct Epilogue<'a> {
     pub bias: Option<&'a [f32]>,
-    /// Exact (erf) GELU after the bias.
+    /// A matrix of the output's shape added after the bias (a residual connection).
+    pub residual: Option<&'a [f32]>,
+    /// GELU (erf form) after the sums, to the accuracy the packed precisions need
+    /// ([`tile_gelu_block`]).
     pub gelu: bool,
 }
 
 impl Epilogue<'_> {
-    /// Adds the bias to `values`, the outputs of columns `first..first + values.len()` of
-    /// one row.
+    /// Adds the bias and the residual to `values`, the outputs of columns
+    /// `first..first + values.len()` of row `row` of a matrix with `n` columns.
     #[inline(always)]
-    pub fn add_bias(&self, values: &mut [f32], first: usize) {
+    pub fn add_terms(&self, values: &mut [f32], row: usize, first: usize, n: usize) {
         if let Some(bias) = self.bias {
             for (v, b) in values.iter_mut().zip(&bias[first..]) {
                 *v += b;
             }
         }
+        if let Some(residual) = self.residual {
+            for (v, r) in values.iter_mut().zip(&residual[row * n + first..]) {
+                *v += r;
+            }
+        }
     }
 
     /// The activation of a micro-tile of `rows` × `cols` outputs in a matrix whose rows
-    /// are `stride` apart (`tile` starts at the tile's first value), after its bias.
+    /// are `stride` apart (`tile` starts at the tile's first value), after its sums.
     #[inline(always)]
     pub fn activate(&self, tile: &mut [f32], stride: usize, rows: usize, cols: usize) {
         if self.gelu {
-            gelu_block(tile, stride, rows, cols);
+            tile_gelu_block(tile, stride, rows, cols);
+        }
+    }
+
+    /// Panics unless the residual, if any, is an [m, n] matrix.
+    pub fn check_residual(&self, m: usize, n: usize) {
+        if let Some(r) = self.residual {
+            assert_eq!(r.len(), m * n, "the residual must be [{m}, {n}]");
         }
     }
 }

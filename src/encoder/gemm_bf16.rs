@@ -166,6 +166,7 @@ impl Bf16Weights {
         let a = panels::interleave_rows(a, m, self.k, 2, |_, row, words| {
             bf16_pairs(row, words, kernel)
         });
+        epilogue.check_residual(m, self.n);
         let mut out = vec![0f32; m * self.n];
         par_row_blocks(self.n, &mut out, |first, block| {
             let rows = block.len() / self.n;
@@ -177,7 +178,7 @@ impl Bf16Weights {
                     let first_col = t.panel * LANES;
                     for row in t.row..t.row + t.rows {
                         let out = &mut block[row * self.n + first_col..][..t.cols];
-                        epilogue.add_bias(out, first_col);
+                        epilogue.add_terms(out, first + row, first_col, self.n);
                     }
                     let tile = &mut block[t.row * self.n + first_col..];
                     epilogue.activate(tile, self.n, t.rows, t.cols);
@@ -387,6 +388,7 @@ pub(crate) mod tests {
             let epilogue = Epilogue {
                 bias: Some(&bias),
                 gelu: false,
+                residual: None,
             };
             let port = packed.matmul(&a, epilogue, Kernel::Portable);
             let fast = packed.matmul(&a, epilogue, native);
@@ -404,9 +406,21 @@ pub(crate) mod tests {
                 native,
             );
             let mut separate = fast.clone();
-            crate::encoder::kernels::gelu_block(&mut separate, n, m, n);
+            crate::encoder::kernels::tile_gelu_block(&mut separate, n, m, n);
             for (x, y) in fused.iter().zip(&separate) {
                 assert_eq!(x.to_bits(), y.to_bits());
+            }
+            // So is a fused residual the bits of a separate addition.
+            let residual = values(m * n, 5, 1.0);
+            let with = Epilogue {
+                residual: Some(&residual),
+                ..epilogue
+            };
+            for kernel in [Kernel::Portable, native] {
+                let fused = packed.matmul(&a, with, kernel);
+                for ((x, y), r) in fused.iter().zip(&fast).zip(&residual) {
+                    assert_eq!(x.to_bits(), (y + r).to_bits(), "{kernel:?}");
+                }
             }
             // Against the exact sum of the bf16-rounded products: only f32 summation error.
             let want = reference(&a, &w, &bias, m, n, k);

@@ -5,12 +5,15 @@
 //!
 //! With row scale `sa`, zero point `za`, codes `qa`, and channel scale `sw`, codes `qw`:
 //! `y = sa · sw · (Σ qa·qw − za · Σ qw) + bias`. Integer sums are exact, and the native
-//! quantization and scaling do the portable code's float operations, in its order, 16 lanes at
-//! a time, so both kernels give the same bits (tested).
+//! quantization and finishing do the portable code's float operations, in its order, 16 lanes
+//! at a time, so both kernels give the same bits (tested).
+
+use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
 use super::epilogue::Epilogue;
+use super::kernels::tile_gelu_one;
 use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_COLS, TILE_PANELS, TILE_ROWS};
 
 /// The native kernel where this CPU has AVX512_VNNI (`vpdpbusd`).
@@ -77,64 +80,66 @@ impl Int8Weights {
     /// `a` ([m, k]) times the weights transposed, finished by `epilogue`: [m, n].
     pub fn matmul(&self, a: &[f32], epilogue: Epilogue, kernel: Kernel) -> Vec<f32> {
         let m = panels::rows(a.len(), self.k);
+        epilogue.check_residual(m, self.n);
         let q = self.quantize_rows(a, m, kernel);
-        let mut out = vec![0f32; m * self.n];
-        par_row_blocks(self.n, &mut out, |first, block| {
-            let rows = block.len() / self.n;
-            let codes = &q.codes[first * self.quads..];
-            // One micro-tile's integer sums, rescaled into `block` while in L1.
-            let mut sums = [0i32; TILE_ROWS * TILE_COLS];
-            panels::wide(|| {
-                for t in panels::tiles(rows, self.n) {
-                    self.tile(codes, &mut sums, t, kernel);
-                    let first_col = t.panel * LANES;
-                    for r in 0..t.rows {
-                        let (i, row) = (first + t.row + r, t.row + r);
-                        let out = &mut block[row * self.n + first_col..][..t.cols];
-                        let sums = &sums[r * TILE_COLS..][..t.cols];
-                        let (sa, za) = (q.scales[i], q.zeros[i]);
-                        self.rescale(out, sums, first_col, sa, za, epilogue.bias, kernel);
+        // Not zeroed first: every output is written once, by the tile that covers it.
+        let mut out = Vec::with_capacity(m * self.n);
+        par_row_blocks(
+            self.n,
+            &mut out.spare_capacity_mut()[..m * self.n],
+            |first, block| {
+                let rows = block.len() / self.n;
+                let codes = &q.codes[first * self.quads..];
+                // One micro-tile's integer sums, finished into `block` while in L1.
+                let mut sums = [0i32; TILE_ROWS * TILE_COLS];
+                panels::wide(|| {
+                    for t in panels::tiles(rows, self.n) {
+                        self.tile(codes, &mut sums, t, kernel);
+                        self.finish(&sums, block, first, t, &q, epilogue, kernel);
                     }
-                    let tile = &mut block[t.row * self.n + first_col..];
-                    epilogue.activate(tile, self.n, t.rows, t.cols);
-                }
-            })
-        });
+                })
+            },
+        );
+        // SAFETY: the tiles cover every output exactly once (`panels::tiles`), and `finish`
+        // writes each value of its tile.
+        unsafe { out.set_len(m * self.n) };
         out
     }
 
-    /// `y = sa · sw · (Σ − za · Σqw) + bias` for columns `first..first + out.len()` of one row.
+    /// Writes tile `t`'s outputs into `block` (the output's rows from `first` on): each
+    /// integer sum rescaled, then the epilogue.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn rescale(
+    fn finish(
         &self,
-        out: &mut [f32],
         sums: &[i32],
+        block: &mut [MaybeUninit<f32>],
         first: usize,
-        sa: f32,
-        za: i32,
-        bias: Option<&[f32]>,
+        t: Tile,
+        q: &QuantizedRows,
+        epilogue: Epilogue,
         kernel: Kernel,
     ) {
-        let n = out.len();
-        let (code_sums, scales) = (&self.code_sums[first..][..n], &self.scales[first..][..n]);
-        let bias = bias.map(|b| &b[first..][..n]);
+        let (col, n) = (t.panel * LANES, self.n);
+        let rows = first + t.row..first + t.row + t.rows;
+        let f = Finish {
+            scales: &self.scales[col..][..t.cols],
+            code_sums: &self.code_sums[col..][..t.cols],
+            bias: epilogue.bias.map(|b| &b[col..][..t.cols]),
+            row_scales: &q.scales[rows.clone()],
+            zeros: &q.zeros[rows],
+            residual: epilogue.residual.map(|r| &r[(first + t.row) * n + col..]),
+            gelu: epilogue.gelu,
+            stride: n,
+            rows: t.rows,
+            cols: t.cols,
+        };
+        let out = &mut block[t.row * n + col..];
         match kernel {
             // SAFETY: `Native` means the CPU has AVX-512 (`detect`).
             #[cfg(target_arch = "x86_64")]
-            Kernel::Native => unsafe {
-                native::rescale(out, sums, code_sums, scales, sa, za, bias)
-            },
-            _ => {
-                for j in 0..n {
-                    out[j] = (sums[j] - za * code_sums[j]) as f32 * (sa * scales[j]);
-                }
-                if let Some(b) = bias {
-                    for (y, b) in out.iter_mut().zip(b) {
-                        *y += b;
-                    }
-                }
-            }
+            Kernel::Native => unsafe { native::finish(out, sums, &f) },
+            _ => finish_portable(out, sums, &f),
         }
     }
 
@@ -220,6 +225,44 @@ fn quantize_words_portable(row: &[f32], inv_scale: f32, zero: f32, words: &mut [
     }
 }
 
+/// What turns a micro-tile's integer sums (rows `TILE_COLS` apart) into outputs: its
+/// columns' scales, code sums and bias, its rows' scales and zero points, then the rest of
+/// the epilogue. Slices start at the tile's first column or row; `residual` at the tile's
+/// first value, its rows `stride` apart like the output's.
+struct Finish<'a> {
+    scales: &'a [f32],
+    code_sums: &'a [i32],
+    bias: Option<&'a [f32]>,
+    row_scales: &'a [f32],
+    zeros: &'a [i32],
+    residual: Option<&'a [f32]>,
+    gelu: bool,
+    stride: usize,
+    rows: usize,
+    cols: usize,
+}
+
+/// `y = sa · sw · (Σ − za · Σqw) + bias + residual`, then GELU where asked, for each value
+/// of the tile, written `f.stride` apart from `out`.
+fn finish_portable(out: &mut [MaybeUninit<f32>], sums: &[i32], f: &Finish) {
+    for r in 0..f.rows {
+        for j in 0..f.cols {
+            let exact = sums[r * TILE_COLS + j] - f.zeros[r] * f.code_sums[j];
+            let mut y = exact as f32 * (f.row_scales[r] * f.scales[j]);
+            if let Some(b) = f.bias {
+                y += b[j];
+            }
+            if let Some(res) = f.residual {
+                y += res[r * f.stride + j];
+            }
+            if f.gelu {
+                y = tile_gelu_one(y);
+            }
+            out[r * f.stride + j].write(y);
+        }
+    }
+}
+
 fn portable_tile(a: &[u32], b: &[i8], quads: usize, c: &mut [i32], ldc: usize, t: Tile) {
     let panel_len = quads * LANES * 4;
     for r in 0..t.rows {
@@ -243,7 +286,10 @@ fn portable_tile(a: &[u32], b: &[i8], quads: usize, c: &mut [i32], ldc: usize, t
 mod native {
     use std::arch::x86_64::*;
 
-    use super::{Tile, LANES, TILE_ROWS};
+    use std::mem::MaybeUninit;
+
+    use super::{Finish, Tile, LANES, TILE_COLS, TILE_ROWS};
+    use crate::encoder::kernels::tile_gelu16;
     use crate::encoder::panels::{micro_kernel, TILE_PANELS};
 
     /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
@@ -325,37 +371,51 @@ mod native {
         super::quantize_words_portable(rest, inv_scale, zero, &mut words[chunks.len() * 4..]);
     }
 
-    /// [`super::Int8Weights::rescale`]'s arithmetic on 16 lanes at a time, the last ones
-    /// masked: integer correction, conversion, product with the combined scale, bias.
+    /// [`super::finish_portable`]'s arithmetic on 16 lanes at a time, the last ones masked:
+    /// integer correction, conversion, product with the combined scale, bias, residual, GELU.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn rescale(
-        out: &mut [f32],
-        sums: &[i32],
-        code_sums: &[i32],
-        scales: &[f32],
-        sa: f32,
-        za: i32,
-        bias: Option<&[f32]>,
-    ) {
-        let n = out.len();
-        assert!(sums.len() >= n && code_sums.len() >= n && scales.len() >= n);
-        assert!(bias.is_none_or(|b| b.len() >= n));
-        let (sa, za) = (_mm512_set1_ps(sa), _mm512_set1_epi32(za));
-        for first in (0..n).step_by(LANES) {
-            let mask = if n - first >= LANES {
+    pub unsafe fn finish(out: &mut [MaybeUninit<f32>], sums: &[i32], f: &Finish) {
+        let (rows, cols, stride) = (f.rows, f.cols, f.stride);
+        if rows == 0 || cols == 0 {
+            return;
+        }
+        assert!(out.len() >= (rows - 1) * stride + cols);
+        assert!(sums.len() >= (rows - 1) * TILE_COLS + cols);
+        assert!(f.scales.len() >= cols && f.code_sums.len() >= cols);
+        assert!(f.row_scales.len() >= rows && f.zeros.len() >= rows);
+        assert!(f.bias.is_none_or(|b| b.len() >= cols));
+        assert!(f
+            .residual
+            .is_none_or(|r| r.len() >= (rows - 1) * stride + cols));
+        let out = out.as_mut_ptr() as *mut f32;
+        for first in (0..cols).step_by(LANES) {
+            let mask = if cols - first >= LANES {
                 !0u16
             } else {
-                ((1u32 << (n - first)) - 1) as u16
+                ((1u32 << (cols - first)) - 1) as u16
             };
-            let s = _mm512_maskz_loadu_epi32(mask, sums.as_ptr().add(first));
-            let c = _mm512_maskz_loadu_epi32(mask, code_sums.as_ptr().add(first));
-            let w = _mm512_maskz_loadu_ps(mask, scales.as_ptr().add(first));
-            let exact = _mm512_cvtepi32_ps(_mm512_sub_epi32(s, _mm512_mullo_epi32(za, c)));
-            let mut y = _mm512_mul_ps(exact, _mm512_mul_ps(sa, w));
-            if let Some(b) = bias {
-                y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, b.as_ptr().add(first)));
+            let c = _mm512_maskz_loadu_epi32(mask, f.code_sums.as_ptr().add(first));
+            let w = _mm512_maskz_loadu_ps(mask, f.scales.as_ptr().add(first));
+            let bias = f
+                .bias
+                .map(|b| _mm512_maskz_loadu_ps(mask, b.as_ptr().add(first)));
+            for r in 0..rows {
+                let s = _mm512_maskz_loadu_epi32(mask, sums.as_ptr().add(r * TILE_COLS + first));
+                let za = _mm512_set1_epi32(f.zeros[r]);
+                let exact = _mm512_cvtepi32_ps(_mm512_sub_epi32(s, _mm512_mullo_epi32(za, c)));
+                let mut y = _mm512_mul_ps(exact, _mm512_mul_ps(_mm512_set1_ps(f.row_scales[r]), w));
+                if let Some(b) = bias {
+                    y = _mm512_add_ps(y, b);
+                }
+                let at = r * stride + first;
+                if let Some(res) = f.residual {
+                    y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, res.as_ptr().add(at)));
+                }
+                if f.gelu {
+                    y = tile_gelu16(y);
+                }
+                _mm512_mask_storeu_ps(out.add(at), mask, y);
             }
-            _mm512_mask_storeu_ps(out.as_mut_ptr().add(first), mask, y);
         }
     }
 
@@ -406,9 +466,11 @@ mod tests {
             let w = values(n * k, 5 + n as u64, 0.1);
             let bias = values(n, 9, 0.5);
             let packed = Int8Weights::pack(&w, n, k);
-            for gelu in [false, true] {
+            let residual = values(m * n, 4, 1.0);
+            for (gelu, residual) in [(false, None), (true, None), (false, Some(&residual[..]))] {
                 let epilogue = Epilogue {
                     bias: Some(&bias),
+                    residual,
                     gelu,
                 };
                 let port = packed.matmul(&a, epilogue, Kernel::Portable);
@@ -416,6 +478,31 @@ mod tests {
                 for (i, (x, y)) in port.iter().zip(&fast).enumerate() {
                     assert_eq!(x.to_bits(), y.to_bits(), "{m}x{n}x{k} at {i}: {x} vs {y}");
                 }
+            }
+            // The residual added with the product gives the bits of a separate addition.
+            let plain = Epilogue {
+                bias: Some(&bias),
+                ..Epilogue::default()
+            };
+            let with = Epilogue {
+                residual: Some(&residual),
+                ..plain
+            };
+            let fused = packed.matmul(&a, with, native);
+            let separate = packed.matmul(&a, plain, native);
+            for ((f, s), r) in fused.iter().zip(&separate).zip(&residual) {
+                assert_eq!(f.to_bits(), (s + r).to_bits());
+            }
+            // And a fused GELU gives the bits of the tile GELU after the product.
+            let gelu = Epilogue {
+                gelu: true,
+                ..plain
+            };
+            let fused = packed.matmul(&a, gelu, native);
+            let mut separate = separate;
+            crate::encoder::kernels::tile_gelu_block(&mut separate, n, m, n);
+            for (f, s) in fused.iter().zip(&separate) {
+                assert_eq!(f.to_bits(), s.to_bits());
             }
         }
     }

@@ -90,30 +90,49 @@ impl Linear {
 
     /// x: [..., in] → [..., out].
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.project(x, false)
+        self.project(x, None, false)
     }
 
     /// `act` of [`Linear::forward`]; a packed layer applies GELU tile by tile, as its
-    /// outputs are made (the same bits as a separate pass).
+    /// outputs are made, to the accuracy of its precision ([`super::kernels::tile_gelu_block`]).
     pub fn forward_activated(&self, x: &Tensor, act: Activation) -> Result<Tensor> {
         if self.packed.is_some() && act == Activation::Gelu {
-            return self.project(x, true);
+            return self.project(x, None, true);
         }
         act.apply(&self.forward(x)?)
     }
 
-    /// The product (and bias); GELU after it where `gelu`, which only a packed layer is asked
-    /// ([`Linear::forward_activated`] checks).
-    fn project(&self, x: &Tensor, gelu: bool) -> Result<Tensor> {
+    /// [`Linear::forward`] plus `residual` (of the output's shape). A packed layer adds it
+    /// tile by tile, as its outputs are made (the same bits as a separate addition).
+    pub fn forward_residual(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        if self.packed.is_some() {
+            return self.project(x, Some(residual), false);
+        }
+        Ok((self.forward(x)? + residual)?)
+    }
+
+    /// The product (and bias); then, which only a packed layer is asked, `residual` added and
+    /// GELU where `gelu`.
+    fn project(&self, x: &Tensor, residual: Option<&Tensor>, gelu: bool) -> Result<Tensor> {
         let dims = x.dims().to_vec();
         let in_dim = *dims.last().expect("linear input has a feature axis");
         let rows = x.elem_count() / in_dim;
         let x = x.reshape((rows, in_dim))?;
         let y = match (&self.packed, &self.bias) {
-            (Some(p), _) => x.contiguous()?.apply_op1_no_bwd(&PackedOp {
-                linear: p.clone(),
-                gelu,
-            })?,
+            (Some(p), _) => {
+                let op = PackedOp {
+                    linear: p.clone(),
+                    gelu,
+                };
+                let x = x.contiguous()?;
+                match residual {
+                    Some(r) => {
+                        let r = r.reshape((rows, self.out_dim()))?.contiguous()?;
+                        x.apply_op2_no_bwd(&r, &op)?
+                    }
+                    None => x.apply_op1_no_bwd(&op)?,
+                }
+            }
             (None, Some(b)) => x.matmul(&self.weight_t)?.broadcast_add(b)?,
             (None, None) => x.matmul(&self.weight_t)?,
         };

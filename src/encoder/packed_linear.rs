@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape};
 
 use super::epilogue::Epilogue;
 use super::gemm_bf16::{self, Bf16Weights};
@@ -52,11 +52,12 @@ impl PackedLinear {
         }
     }
 
-    /// [rows, in] values → [rows, out] values, with the fastest kernel this CPU has, and
-    /// the exact GELU applied where `gelu`.
-    pub fn apply(&self, x: &[f32], gelu: bool) -> Vec<f32> {
+    /// [rows, in] values → [rows, out] values, with the fastest kernel this CPU has; then
+    /// `residual` ([rows, out]) added where given, and GELU applied where `gelu`.
+    pub fn apply(&self, x: &[f32], residual: Option<&[f32]>, gelu: bool) -> Vec<f32> {
         let epilogue = Epilogue {
             bias: self.bias.as_deref(),
+            residual,
             gelu,
         };
         match &self.weights {
@@ -67,25 +68,21 @@ impl PackedLinear {
 }
 
 /// The candle op: a contiguous [rows, in] f32 tensor → [rows, out], then GELU where `gelu`.
+/// As a binary op, its second input ([rows, out]) is added before any GELU: the residual
+/// connection after the layer, finished with the product.
 pub struct PackedOp {
     pub linear: Arc<PackedLinear>,
     pub gelu: bool,
 }
 
-impl CustomOp1 for PackedOp {
-    fn name(&self) -> &'static str {
-        "packed-linear"
-    }
-
-    fn cpu_fwd(
+impl PackedOp {
+    /// The input's values and rows, checked against the layer.
+    fn input<'a>(
         &self,
-        storage: &CpuStorage,
+        storage: &'a CpuStorage,
         layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
-            candle_core::Error::Msg("packed linear: input must be contiguous".into())
-        })?;
-        let x = &storage.as_slice::<f32>()?[start..end];
+    ) -> candle_core::Result<(&'a [f32], usize)> {
+        let x = contiguous(storage, layout, "input")?;
         let &[rows, in_dim] = layout.dims() else {
             candle_core::bail!(
                 "packed linear: input must be [rows, in], got {:?}",
@@ -98,10 +95,64 @@ impl CustomOp1 for PackedOp {
                 self.linear.in_dim()
             )
         }
-        let y = self.linear.apply(x, self.gelu);
-        Ok((
+        Ok((x, rows))
+    }
+
+    fn output(&self, y: Vec<f32>, rows: usize) -> (CpuStorage, Shape) {
+        (
             CpuStorage::F32(y),
             Shape::from((rows, self.linear.out_dim())),
-        ))
+        )
+    }
+}
+
+fn contiguous<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+    what: &str,
+) -> candle_core::Result<&'a [f32]> {
+    let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
+        candle_core::Error::Msg(format!("packed linear: {what} must be contiguous"))
+    })?;
+    Ok(&storage.as_slice::<f32>()?[start..end])
+}
+
+impl CustomOp1 for PackedOp {
+    fn name(&self) -> &'static str {
+        "packed-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, rows) = self.input(storage, layout)?;
+        Ok(self.output(self.linear.apply(x, None, self.gelu), rows))
+    }
+}
+
+impl CustomOp2 for PackedOp {
+    fn name(&self) -> &'static str {
+        "packed-linear-residual"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+        residual: &CpuStorage,
+        residual_layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, rows) = self.input(storage, layout)?;
+        if residual_layout.dims() != [rows, self.linear.out_dim()] {
+            candle_core::bail!(
+                "packed linear: residual must be [{rows}, {}], got {:?}",
+                self.linear.out_dim(),
+                residual_layout.dims()
+            )
+        }
+        let residual = contiguous(residual, residual_layout, "residual")?;
+        Ok(self.output(self.linear.apply(x, Some(residual), self.gelu), rows))
     }
 }

@@ -53,9 +53,10 @@ impl Precision {
 }
 
 /// The version of the bfloat16 and int8 arithmetic. Raise it in the change that makes them
-/// give other floats (2: attention's products became bf16), so that their stored embeddings
-/// of an older version are never read.
-pub const LOWER_NUMERICS_VERSION: u32 = 2;
+/// give other floats, so that their stored embeddings of an older version are never read.
+/// 2: attention's products became bf16. 3: the packed layers' GELU became the tile GELU
+/// (`kernels::tile_gelu_one`).
+pub const LOWER_NUMERICS_VERSION: u32 = 3;
 
 impl std::str::FromStr for Precision {
     type Err = String;
@@ -86,7 +87,7 @@ mod tests {
             assert_eq!(p.name().parse::<Precision>().unwrap(), p);
         }
         assert_eq!(Precision::Float32.store_suffix(), None);
-        assert_eq!(Precision::Int8.store_suffix().unwrap(), "@int8.v2");
+        assert_eq!(Precision::Int8.store_suffix().unwrap(), "@int8.v3");
         let err = "fp16".parse::<Precision>().unwrap_err();
         assert!(err.contains("float32, bfloat16, int8"), "{err}");
     }
