@@ -57,7 +57,8 @@ impl BertLayer {
             attn_out: self.attn_out.at_precision(p)?,
             up: self.up.at_precision(p)?,
             down: self.down.at_precision(p)?,
-            ..self
+            attn_norm: self.attn_norm.at_precision(p),
+            out_norm: self.out_norm.at_precision(p),
         })
     }
 }

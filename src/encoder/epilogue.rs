@@ -33,6 +33,28 @@ impl Epilogue<'_> {
         }
     }
 
+    /// Asks the CPU to bring the residual values of a micro-tile (rows `row..row + rows`,
+    /// columns `first..first + cols`, `n` columns a row) into cache while the tile's sums
+    /// are computed: its rows lie a whole matrix row apart, a stride the hardware prefetcher
+    /// does not follow, and waiting for them would cost more than the rest of the epilogue.
+    #[inline(always)]
+    pub fn prefetch_residual(&self, row: usize, rows: usize, first: usize, cols: usize, n: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if let (Some(residual), true) = (self.residual, cols > 0) {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            for r in row..row + rows {
+                let values = &residual[r * n + first..][..cols];
+                // Every 64-byte line the values touch: one per 16 values, and the last one's.
+                for i in (0..cols).step_by(16).chain([cols - 1]) {
+                    // SAFETY: a prefetch of an address inside `values`; it reads nothing.
+                    unsafe { _mm_prefetch::<_MM_HINT_T0>(values.as_ptr().add(i).cast()) };
+                }
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (row, rows, first, cols, n);
+    }
+
     /// The activation of a micro-tile of `rows` × `cols` outputs in a matrix whose rows
     /// are `stride` apart (`tile` starts at the tile's first value), after its sums.
     #[inline(always)]

@@ -173,9 +173,10 @@ impl Bf16Weights {
             let a_block = &a[first * self.pairs..];
             panels::wide(|| {
                 for t in panels::tiles(rows, self.n) {
+                    let first_col = t.panel * LANES;
+                    epilogue.prefetch_residual(first + t.row, t.rows, first_col, t.cols, self.n);
                     self.tile(a_block, block, t, kernel);
                     // The tile's sums, finished while in L1.
-                    let first_col = t.panel * LANES;
                     for row in t.row..t.row + t.rows {
                         let out = &mut block[row * self.n + first_col..][..t.cols];
                         epilogue.add_terms(out, first + row, first_col, self.n);

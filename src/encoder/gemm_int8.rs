@@ -94,6 +94,8 @@ impl Int8Weights {
                 let mut sums = [0i32; TILE_ROWS * TILE_COLS];
                 panels::wide(|| {
                     for t in panels::tiles(rows, self.n) {
+                        let (row, col) = (first + t.row, t.panel * LANES);
+                        epilogue.prefetch_residual(row, t.rows, col, t.cols, self.n);
                         self.tile(codes, &mut sums, t, kernel);
                         self.finish(&sums, block, first, t, &q, epilogue, kernel);
                     }

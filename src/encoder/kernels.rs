@@ -187,6 +187,7 @@ macro_rules! dispatch_by_cpu {
         }
     };
 }
+pub(super) use dispatch_by_cpu;
 
 dispatch_by_cpu!(gelu_slice, avx512::gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
 dispatch_by_cpu!(pub(super) tile_gelu_block, avx512::tile_gelu_block, tile_gelu_block_generic, (values: &mut [f32], stride: usize, rows: usize, cols: usize));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use candle_core::{DType, Tensor};
 
 use super::activation::Activation;
+use super::lane_layer_norm::lane_layer_norm;
 use super::packed_linear::{PackedLinear, PackedOp};
 use super::precision::Precision;
 use super::weights::Weights;
@@ -146,6 +147,8 @@ pub struct LayerNorm {
     weight: Tensor,
     bias: Tensor,
     eps: f32,
+    /// Summed in lanes ([`lane_layer_norm`]), as the lower precisions may be.
+    lanes: bool,
 }
 
 impl LayerNorm {
@@ -168,11 +171,24 @@ impl LayerNorm {
             weight,
             bias,
             eps: eps as f32,
+            lanes: false,
         })
+    }
+
+    /// The norm of an encoder computing at `precision`: float32 keeps candle's serial sums
+    /// and their bits; the lower precisions sum in lanes.
+    pub fn at_precision(self, precision: Precision) -> Self {
+        Self {
+            lanes: precision != Precision::Float32,
+            ..self
+        }
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let x = x.contiguous()?;
+        if self.lanes {
+            return Ok(lane_layer_norm(&x, &self.weight, &self.bias, self.eps)?);
+        }
         Ok(candle_nn::ops::layer_norm(
             &x,
             &self.weight,

@@ -14,6 +14,7 @@ pub mod epilogue;
 pub mod gemm_bf16;
 pub mod gemm_int8;
 pub mod kernels;
+pub mod lane_layer_norm;
 pub mod layers;
 pub mod modernbert;
 pub mod packed_linear;

@@ -8,6 +8,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape};
 use super::epilogue::Epilogue;
 use super::gemm_bf16::{self, Bf16Weights};
 use super::gemm_int8::{self, Int8Weights};
+use super::kernels::contiguous_f32;
 use super::precision::Precision;
 
 pub enum PackedWeights {
@@ -82,7 +83,7 @@ impl PackedOp {
         storage: &'a CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(&'a [f32], usize)> {
-        let x = contiguous(storage, layout, "input")?;
+        let x = contiguous_f32(storage, layout, "packed linear input")?;
         let &[rows, in_dim] = layout.dims() else {
             candle_core::bail!(
                 "packed linear: input must be [rows, in], got {:?}",
@@ -104,17 +105,6 @@ impl PackedOp {
             Shape::from((rows, self.linear.out_dim())),
         )
     }
-}
-
-fn contiguous<'a>(
-    storage: &'a CpuStorage,
-    layout: &Layout,
-    what: &str,
-) -> candle_core::Result<&'a [f32]> {
-    let (start, end) = layout.contiguous_offsets().ok_or_else(|| {
-        candle_core::Error::Msg(format!("packed linear: {what} must be contiguous"))
-    })?;
-    Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
 impl CustomOp1 for PackedOp {
@@ -152,7 +142,7 @@ impl CustomOp2 for PackedOp {
                 residual_layout.dims()
             )
         }
-        let residual = contiguous(residual, residual_layout, "residual")?;
+        let residual = contiguous_f32(residual, residual_layout, "packed linear residual")?;
         Ok(self.output(self.linear.apply(x, Some(residual), self.gelu), rows))
     }
 }
