@@ -10,8 +10,6 @@
 
 use std::mem::MaybeUninit;
 
-use rayon::prelude::*;
-
 use super::epilogue::Epilogue;
 use super::kernels::tile_gelu_one;
 use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_COLS, TILE_PANELS, TILE_ROWS};
@@ -145,17 +143,15 @@ impl Int8Weights {
         }
     }
 
-    /// Each row to uint8 over its own range (widened to include 0, so that 0 is exact).
+    /// Each row to uint8 over its own range (widened to include 0, so that 0 is exact). A
+    /// row's range and codes are found in one visit, while the row is in L1.
     fn quantize_rows(&self, a: &[f32], m: usize, kernel: Kernel) -> QuantizedRows {
-        let k = self.k.max(1);
-        let (scales, zeros): (Vec<f32>, Vec<i32>) = a
-            .par_chunks(k)
-            .take(m)
-            .map(|row| row_scale(row_range(row, kernel)))
-            .unzip();
-        let codes = panels::interleave_rows(a, m, self.k, 4, |i, row, words| {
-            quantize_words(row, 1.0 / scales[i], zeros[i] as f32, words, kernel)
+        let (codes, kept) = panels::interleave_rows(a, m, self.k, 4, |_, row, words| {
+            let (scale, zero) = row_scale(row_range(row, kernel));
+            quantize_words(row, 1.0 / scale, zero as f32, words, kernel);
+            (scale, zero)
         });
+        let (scales, zeros) = kept.into_iter().unzip();
         QuantizedRows {
             codes,
             scales,

@@ -149,30 +149,37 @@ pub fn pack<S: Copy, T: Copy + Default>(
 
 /// Input rows [m, k] in groups of `TILE_ROWS` rows, each group's words interleaved (word `g`
 /// of rows 0‥7, then word `g + 1` …), so a micro-kernel reads its rows' next words from one
-/// advancing pointer. `words(row, values, out)` writes one row's `groups(k, group)` words.
-/// The last group is padded with zero words.
-pub fn interleave_rows(
+/// advancing pointer. `words(row, values, out)` writes one row's `groups(k, group)` words and
+/// returns what the caller keeps of the row (int8: its scale and zero point), collected in
+/// row order. The last group is padded with zero words.
+pub fn interleave_rows<T: Send>(
     a: &[f32],
     m: usize,
     k: usize,
     group: usize,
-    words: impl Fn(usize, &[f32], &mut [u32]) + Sync,
-) -> Vec<u32> {
+    words: impl Fn(usize, &[f32], &mut [u32]) -> T + Sync,
+) -> (Vec<u32>, Vec<T>) {
     let g = groups(k, group);
     let mut out = vec![0u32; m.div_ceil(TILE_ROWS) * TILE_ROWS * g];
-    out.par_chunks_mut((TILE_ROWS * g).max(1))
+    let kept: Vec<Vec<T>> = out
+        .par_chunks_mut((TILE_ROWS * g).max(1))
         .enumerate()
-        .for_each(|(rg, block)| {
+        .map(|(rg, block)| {
             let mut row_words = vec![0u32; g];
-            for r in 0..TILE_ROWS.min(m.saturating_sub(rg * TILE_ROWS)) {
-                let i = rg * TILE_ROWS + r;
-                wide(|| words(i, &a[i * k..(i + 1) * k], &mut row_words));
-                for (gi, &w) in row_words.iter().enumerate() {
-                    block[gi * TILE_ROWS + r] = w;
-                }
-            }
-        });
-    out
+            let rows = TILE_ROWS.min(m.saturating_sub(rg * TILE_ROWS));
+            (0..rows)
+                .map(|r| {
+                    let i = rg * TILE_ROWS + r;
+                    let kept = wide(|| words(i, &a[i * k..(i + 1) * k], &mut row_words));
+                    for (gi, &w) in row_words.iter().enumerate() {
+                        block[gi * TILE_ROWS + r] = w;
+                    }
+                    kept
+                })
+                .collect()
+        })
+        .collect();
+    (out, kept.into_iter().flatten().collect())
 }
 
 /// Runs `f` compiled for AVX-512 where the CPU has it, so that its plain loops (conversions,
@@ -250,11 +257,14 @@ mod tests {
     fn rows_interleave_by_tile_row_group() {
         // 9 rows of 3 values: two row groups of 2 words each.
         let a: Vec<f32> = (0..27).map(|v| v as f32).collect();
-        let w = interleave_rows(&a, 9, 3, 2, |i, v, out| {
+        let (w, kept) = interleave_rows(&a, 9, 3, 2, |i, v, out| {
             for (o, pair) in out.iter_mut().zip(v.chunks(2)) {
                 *o = (i * 100) as u32 + pair[0] as u32;
             }
+            v[2]
         });
+        // What each row's call returned, in row order: its last value.
+        assert_eq!(kept, (0..9).map(|i| (3 * i + 2) as f32).collect::<Vec<_>>());
         assert_eq!(w.len(), 2 * TILE_ROWS * 2);
         assert_eq!(w[0], 0); // row 0, word 0
         assert_eq!(w[TILE_ROWS + 1], 100 + 5); // row 1, word 1 (value 5)

@@ -55,7 +55,7 @@ impl Precision {
 /// The version of the bfloat16 and int8 arithmetic. Raise it in the change that makes them
 /// give other floats, so that their stored embeddings of an older version are never read.
 /// 2: attention's products became bf16. 3: the packed layers' GELU became the tile GELU
-/// (`kernels::tile_gelu_one`).
+/// (`kernels::tile_gelu_one`), and BERT's layer norm sums in lanes (`lane_layer_norm`).
 pub const LOWER_NUMERICS_VERSION: u32 = 3;
 
 impl std::str::FromStr for Precision {
