@@ -244,10 +244,29 @@ fn result_file(file: &Path, registry: &Registry) -> Result<Option<TaskScore>> {
         metrics,
         coverage,
         source: file.display().to_string(),
-        encoding: json
-            .pointer("/compression/encoding")
-            .and_then(|e| serde_json::from_value(e.clone()).ok()),
+        encoding: encoding_speed(file, &json)?,
     }))
+}
+
+/// The encoding speed a result file records, if any. A malformed one is an error: read as
+/// absent, its cell would silently drop out of the speed chart.
+fn encoding_speed(file: &Path, json: &Value) -> Result<Option<EncodingSpeed>> {
+    let Some(e) = json
+        .pointer("/compression/encoding")
+        .filter(|e| !e.is_null())
+    else {
+        return Ok(None);
+    };
+    match serde_json::from_value::<EncodingSpeed>(e.clone()) {
+        Ok(speed) if speed.seconds.is_finite() && speed.seconds >= 0.0 => Ok(Some(speed)),
+        _ => Err(Error::invalid(
+            file,
+            format!(
+                "compression.encoding must be {{\"tokens\": <whole number>, \"seconds\": \
+                 <seconds, 0 or more>}}, got {e}"
+            ),
+        )),
+    }
 }
 
 /// Errors when one model's results come from several revisions, naming them; when allowed,
@@ -300,6 +319,49 @@ mod tests {
         let mut files = Vec::new();
         json_files(dir.path(), &mut BTreeSet::new(), &mut files).unwrap();
         assert_eq!(files, vec![rev.join("T.json")]);
+    }
+
+    #[test]
+    fn a_result_file_s_encoding_speed_is_read_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let rev = dir
+            .path()
+            .join("org__m/main/experiments/bfloat16-compute-dim384-float32");
+        std::fs::create_dir_all(&rev).unwrap();
+        let file = rev.join("STSBenchmark.json");
+        let registry = Registry::load(&Registry::default_dir()).unwrap();
+        let write = |encoding: &str| {
+            let scores = r#"{"test": [{"hf_subset": "default", "main_score": 0.8}]}"#;
+            let compression = format!(r#"{{"precision": "bfloat16", "encoding": {encoding}}}"#);
+            let json = format!(
+                r#"{{"task_name": "STSBenchmark", "scores": {scores}, "compression": {compression}}}"#
+            );
+            std::fs::write(&file, json).unwrap();
+        };
+        write(r#"{"tokens": 1200, "seconds": 0.5}"#);
+        let score = result_file(&file, &registry).unwrap().unwrap();
+        let speed = score.encoding.unwrap();
+        assert_eq!((speed.tokens, speed.seconds), (1200, 0.5));
+        write("null");
+        assert!(result_file(&file, &registry)
+            .unwrap()
+            .unwrap()
+            .encoding
+            .is_none());
+        for bad in [
+            r#"{"tokens": "many", "seconds": 0.5}"#,
+            r#"{"tokens": 1200}"#,
+            r#"{"tokens": -3, "seconds": 0.5}"#,
+            r#"{"tokens": 1200, "seconds": -1.0}"#,
+            "12",
+        ] {
+            write(bad);
+            let err = result_file(&file, &registry).unwrap_err().to_string();
+            assert!(
+                err.contains("STSBenchmark.json") && err.contains("compression.encoding"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]
