@@ -163,9 +163,8 @@ impl Bf16Weights {
     /// `a` ([m, k]) times the weights transposed, finished by `epilogue`: [m, n].
     pub fn matmul(&self, a: &[f32], epilogue: Epilogue, kernel: Kernel) -> Vec<f32> {
         let m = panels::rows(a.len(), self.k);
-        let (a, _) = panels::interleave_rows(a, m, self.k, 2, |_, row, words| {
-            bf16_pairs(row, words, kernel)
-        });
+        let (a, _) =
+            panels::interleave_rows(a, m, self.k, 2, |row, words| bf16_pairs(row, words, kernel));
         epilogue.check_residual(m, self.n);
         let mut out = vec![0f32; m * self.n];
         par_row_blocks(self.n, &mut out, |first, block| {

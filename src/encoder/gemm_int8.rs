@@ -146,7 +146,7 @@ impl Int8Weights {
     /// Each row to uint8 over its own range (widened to include 0, so that 0 is exact). A
     /// row's range and codes are found in one visit, while the row is in L1.
     fn quantize_rows(&self, a: &[f32], m: usize, kernel: Kernel) -> QuantizedRows {
-        let (codes, kept) = panels::interleave_rows(a, m, self.k, 4, |_, row, words| {
+        let (codes, kept) = panels::interleave_rows(a, m, self.k, 4, |row, words| {
             let (scale, zero) = row_scale(row_range(row, kernel));
             quantize_words(row, 1.0 / scale, zero as f32, words, kernel);
             (scale, zero)

@@ -149,7 +149,7 @@ pub fn pack<S: Copy, T: Copy + Default>(
 
 /// Input rows [m, k] in groups of `TILE_ROWS` rows, each group's words interleaved (word `g`
 /// of rows 0‥7, then word `g + 1` …), so a micro-kernel reads its rows' next words from one
-/// advancing pointer. `words(row, values, out)` writes one row's `groups(k, group)` words and
+/// advancing pointer. `words(values, out)` writes one row's `groups(k, group)` words and
 /// returns what the caller keeps of the row (int8: its scale and zero point), collected in
 /// row order. The last group is padded with zero words.
 pub fn interleave_rows<T: Send>(
@@ -157,7 +157,7 @@ pub fn interleave_rows<T: Send>(
     m: usize,
     k: usize,
     group: usize,
-    words: impl Fn(usize, &[f32], &mut [u32]) -> T + Sync,
+    words: impl Fn(&[f32], &mut [u32]) -> T + Sync,
 ) -> (Vec<u32>, Vec<T>) {
     let g = groups(k, group);
     let mut out = vec![0u32; m.div_ceil(TILE_ROWS) * TILE_ROWS * g];
@@ -170,7 +170,7 @@ pub fn interleave_rows<T: Send>(
             (0..rows)
                 .map(|r| {
                     let i = rg * TILE_ROWS + r;
-                    let kept = wide(|| words(i, &a[i * k..(i + 1) * k], &mut row_words));
+                    let kept = wide(|| words(&a[i * k..(i + 1) * k], &mut row_words));
                     for (gi, &w) in row_words.iter().enumerate() {
                         block[gi * TILE_ROWS + r] = w;
                     }
@@ -257,19 +257,19 @@ mod tests {
     fn rows_interleave_by_tile_row_group() {
         // 9 rows of 3 values: two row groups of 2 words each.
         let a: Vec<f32> = (0..27).map(|v| v as f32).collect();
-        let (w, kept) = interleave_rows(&a, 9, 3, 2, |i, v, out| {
+        let (w, kept) = interleave_rows(&a, 9, 3, 2, |v, out| {
             for (o, pair) in out.iter_mut().zip(v.chunks(2)) {
-                *o = (i * 100) as u32 + pair[0] as u32;
+                *o = 1000 + pair[0] as u32;
             }
             v[2]
         });
         // What each row's call returned, in row order: its last value.
         assert_eq!(kept, (0..9).map(|i| (3 * i + 2) as f32).collect::<Vec<_>>());
         assert_eq!(w.len(), 2 * TILE_ROWS * 2);
-        assert_eq!(w[0], 0); // row 0, word 0
-        assert_eq!(w[TILE_ROWS + 1], 100 + 5); // row 1, word 1 (value 5)
+        assert_eq!(w[0], 1000); // row 0, word 0
+        assert_eq!(w[TILE_ROWS + 1], 1000 + 5); // row 1, word 1 (value 5)
         assert_eq!(w[2 * TILE_ROWS + 1], 0); // row 9 does not exist: zero padding
-        assert_eq!(w[2 * TILE_ROWS], 800 + 24); // row 8, word 0
+        assert_eq!(w[2 * TILE_ROWS], 1000 + 24); // row 8, word 0
     }
 
     #[test]
