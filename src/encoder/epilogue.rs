@@ -4,7 +4,10 @@
 //! output, so the bits are the same as such passes would give; only the round trips through
 //! memory are gone.
 
-use super::kernels::tile_gelu_block;
+use std::mem::MaybeUninit;
+
+use super::kernels::tile_gelu_one;
+use super::panels::Kernel;
 
 #[derive(Clone, Copy, Default)]
 pub struct Epilogue<'a> {
@@ -12,23 +15,60 @@ pub struct Epilogue<'a> {
     /// A matrix of the output's shape added after the bias (a residual connection).
     pub residual: Option<&'a [f32]>,
     /// GELU (erf form) after the sums, to the accuracy the packed precisions need
-    /// ([`tile_gelu_block`]).
+    /// (`kernels::tile_gelu_one`).
     pub gelu: bool,
 }
 
 impl Epilogue<'_> {
-    /// Adds the bias and the residual to `values`, the outputs of columns
-    /// `first..first + values.len()` of row `row` of a matrix with `n` columns.
+    /// The finished output (i, j) of a matrix with `n` columns, from its sum `y`.
     #[inline(always)]
-    pub fn add_terms(&self, values: &mut [f32], row: usize, first: usize, n: usize) {
+    pub fn value(&self, y: f32, i: usize, j: usize, n: usize) -> f32 {
+        let mut y = y;
         if let Some(bias) = self.bias {
-            for (v, b) in values.iter_mut().zip(&bias[first..]) {
-                *v += b;
-            }
+            y += bias[j];
         }
         if let Some(residual) = self.residual {
-            for (v, r) in values.iter_mut().zip(&residual[row * n + first..]) {
-                *v += r;
+            y += residual[i * n + j];
+        }
+        if self.gelu {
+            y = tile_gelu_one(y);
+        }
+        y
+    }
+
+    /// Finishes, in place, the micro-tile of outputs (i, j) for i in `rows`, j in `cols`
+    /// of a matrix with `n` columns: `tile` holds their sums, from (rows.start, cols.start),
+    /// rows `n` apart.
+    ///
+    /// # Safety
+    ///
+    /// The product wrote every value of the tile.
+    pub unsafe fn finish_tile(
+        &self,
+        tile: &mut [MaybeUninit<f32>],
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+        n: usize,
+        kernel: Kernel,
+    ) {
+        if self.bias.is_none() && self.residual.is_none() && !self.gelu {
+            return;
+        }
+        match kernel {
+            // SAFETY: `Native` means the CPU has AVX-512; the tile was written (the
+            // caller's promise).
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Native => unsafe { native::finish_tile(self, tile, rows, cols, n) },
+            _ => {
+                for (r, i) in rows.enumerate() {
+                    for (c, j) in cols.clone().enumerate() {
+                        let v = &mut tile[r * n + c];
+                        // SAFETY: the product wrote every value of the tile (the caller's
+                        // promise).
+                        let y = unsafe { v.assume_init() };
+                        v.write(self.value(y, i, j, n));
+                    }
+                }
             }
         }
     }
@@ -55,19 +95,104 @@ impl Epilogue<'_> {
         let _ = (row, rows, first, cols, n);
     }
 
-    /// The activation of a micro-tile of `rows` × `cols` outputs in a matrix whose rows
-    /// are `stride` apart (`tile` starts at the tile's first value), after its sums.
-    #[inline(always)]
-    pub fn activate(&self, tile: &mut [f32], stride: usize, rows: usize, cols: usize) {
-        if self.gelu {
-            tile_gelu_block(tile, stride, rows, cols);
-        }
-    }
-
     /// Panics unless the residual, if any, is an [m, n] matrix.
     pub fn check_residual(&self, m: usize, n: usize) {
         if let Some(r) = self.residual {
             assert_eq!(r.len(), m * n, "the residual must be [{m}, {n}]");
+        }
+    }
+}
+
+/// [`Epilogue::value`] on 16 outputs at a time, operation for operation.
+#[cfg(target_arch = "x86_64")]
+pub mod native {
+    use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
+
+    use super::Epilogue;
+    use crate::encoder::kernels::tile_gelu16;
+
+    /// The lanes of the `left` (up to 16) values from a column on.
+    #[inline(always)]
+    pub fn mask(left: usize) -> u16 {
+        if left >= 16 {
+            !0
+        } else {
+            ((1u32 << left) - 1) as u16
+        }
+    }
+
+    /// [`Epilogue::value`] of outputs (i, j..j + 16), the lanes outside `mask` zero.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has AVX-512F; the bias holds the mask's columns from j, and the residual
+    /// those of row i ([`check_bounds`]).
+    #[inline(always)]
+    pub unsafe fn value16(
+        e: &Epilogue,
+        y: __m512,
+        i: usize,
+        j: usize,
+        n: usize,
+        mask: u16,
+    ) -> __m512 {
+        let mut y = y;
+        if let Some(bias) = e.bias {
+            y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, bias.as_ptr().add(j)));
+        }
+        if let Some(residual) = e.residual {
+            let r = _mm512_maskz_loadu_ps(mask, residual.as_ptr().add(i * n + j));
+            y = _mm512_add_ps(y, r);
+        }
+        if e.gelu {
+            y = tile_gelu16(y);
+        }
+        y
+    }
+
+    /// Panics unless the epilogue's bias and residual hold every (i, j) of the ranges.
+    pub fn check_bounds(
+        e: &Epilogue,
+        rows: &std::ops::Range<usize>,
+        cols: &std::ops::Range<usize>,
+        n: usize,
+    ) {
+        if rows.is_empty() || cols.is_empty() {
+            return;
+        }
+        assert!(e.bias.is_none_or(|b| b.len() >= cols.end));
+        assert!(e
+            .residual
+            .is_none_or(|r| r.len() >= (rows.end - 1) * n + cols.end));
+    }
+
+    /// [`Epilogue::finish_tile`]: each row of the tile in vectors of 16, the last masked.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has AVX-512F, and the product wrote every value of the tile.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn finish_tile(
+        e: &Epilogue,
+        tile: &mut [MaybeUninit<f32>],
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+        n: usize,
+    ) {
+        if rows.is_empty() || cols.is_empty() {
+            return;
+        }
+        check_bounds(e, &rows, &cols, n);
+        assert!(tile.len() >= (rows.len() - 1) * n + cols.len());
+        let out = tile.as_mut_ptr() as *mut f32;
+        for (r, i) in rows.enumerate() {
+            for c in (0..cols.len()).step_by(16) {
+                let m = mask(cols.len() - c);
+                let at = out.add(r * n + c);
+                let y = value16(e, _mm512_maskz_loadu_ps(m, at), i, cols.start + c, n, m);
+                _mm512_mask_storeu_ps(at, m, y);
+            }
         }
     }
 }

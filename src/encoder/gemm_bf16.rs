@@ -5,6 +5,8 @@
 //! first, each addition rounded to nearest even, bf16 subnormal inputs read as zero. The
 //! portable kernel does exactly that, in the same order, so both give the same bits (tested).
 
+use std::mem::MaybeUninit;
+
 use super::epilogue::Epilogue;
 use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_PANELS, TILE_ROWS};
 
@@ -166,29 +168,28 @@ impl Bf16Weights {
         let (a, _) =
             panels::interleave_rows(a, m, self.k, 2, |row, words| bf16_pairs(row, words, kernel));
         epilogue.check_residual(m, self.n);
-        let mut out = vec![0f32; m * self.n];
-        par_row_blocks(self.n, &mut out, |first, block| {
+        let block = |first: usize, block: &mut [MaybeUninit<f32>]| {
             let rows = block.len() / self.n;
             let a_block = &a[first * self.pairs..];
             panels::wide(|| {
                 for t in panels::tiles(rows, self.n) {
-                    let first_col = t.panel * LANES;
-                    epilogue.prefetch_residual(first + t.row, t.rows, first_col, t.cols, self.n);
+                    let (row, col) = (first + t.row, t.panel * LANES);
+                    epilogue.prefetch_residual(row, t.rows, col, t.cols, self.n);
                     self.tile(a_block, block, t, kernel);
                     // The tile's sums, finished while in L1.
-                    for row in t.row..t.row + t.rows {
-                        let out = &mut block[row * self.n + first_col..][..t.cols];
-                        epilogue.add_terms(out, first + row, first_col, self.n);
-                    }
-                    let tile = &mut block[t.row * self.n + first_col..];
-                    epilogue.activate(tile, self.n, t.rows, t.cols);
+                    let tile = &mut block[t.row * self.n + col..];
+                    let (rows, cols) = (row..row + t.rows, col..col + t.cols);
+                    // SAFETY: the product just wrote the tile.
+                    unsafe { epilogue.finish_tile(tile, rows, cols, self.n, kernel) };
                 }
             })
-        });
-        out
+        };
+        // SAFETY: the tiles cover every value of a block (`panels::tiles`), and the product
+        // writes each value of its tile.
+        unsafe { par_row_blocks(m, self.n, block) }
     }
 
-    fn tile(&self, a: &[u32], out: &mut [f32], t: Tile, kernel: Kernel) {
+    fn tile(&self, a: &[u32], out: &mut [MaybeUninit<f32>], t: Tile, kernel: Kernel) {
         let panel_len = self.pairs * LANES;
         let b = &self.data[t.panel * panel_len..(t.panel + TILE_PANELS) * panel_len];
         let a = &a[t.row * self.pairs..(t.row + TILE_ROWS) * self.pairs];
@@ -201,7 +202,14 @@ impl Bf16Weights {
     }
 }
 
-fn portable_tile(a: &[u32], b: &[u32], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
+fn portable_tile(
+    a: &[u32],
+    b: &[u32],
+    pairs: usize,
+    c: &mut [MaybeUninit<f32>],
+    ldc: usize,
+    t: Tile,
+) {
     let panel_len = pairs * LANES;
     for r in 0..t.rows {
         for col in 0..t.cols {
@@ -214,7 +222,7 @@ fn portable_tile(a: &[u32], b: &[u32], pairs: usize, c: &mut [f32], ldc: usize, 
                 acc += widen((pair >> 16) as u16) * widen((w >> 16) as u16);
                 acc += widen(pair as u16) * widen(w as u16);
             }
-            c[r * ldc + col] = acc;
+            c[r * ldc + col].write(acc);
         }
     }
 }
@@ -223,13 +231,22 @@ fn portable_tile(a: &[u32], b: &[u32], pairs: usize, c: &mut [f32], ldc: usize, 
 mod native {
     use std::arch::x86_64::*;
 
+    use std::mem::MaybeUninit;
+
     use super::{Tile, LANES, TILE_ROWS};
     use crate::encoder::panels::{micro_kernel, TILE_PANELS};
 
     /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
     /// past the matrix), `b` a whole panel group (zero panels past it); only `t.rows` rows of
     /// `t.cols` columns are stored.
-    pub fn tile(a: &[u32], b: &[u32], pairs: usize, c: &mut [f32], ldc: usize, t: Tile) {
+    pub fn tile(
+        a: &[u32],
+        b: &[u32],
+        pairs: usize,
+        c: &mut [MaybeUninit<f32>],
+        ldc: usize,
+        t: Tile,
+    ) {
         assert!(a.len() >= TILE_ROWS * pairs && b.len() >= TILE_PANELS * pairs * LANES);
         assert!(c.len() >= (t.rows - 1) * ldc + t.cols);
         // SAFETY: the caller checked the CPU (`detect`); the asserts above bound every
@@ -239,7 +256,7 @@ mod native {
                 a.as_ptr(),
                 b.as_ptr(),
                 pairs,
-                c.as_mut_ptr(),
+                c.as_mut_ptr() as *mut f32,
                 ldc,
                 t.rows,
                 t.cols,
@@ -406,7 +423,9 @@ pub(crate) mod tests {
                 native,
             );
             let mut separate = fast.clone();
-            crate::encoder::kernels::tile_gelu_block(&mut separate, n, m, n);
+            separate
+                .iter_mut()
+                .for_each(|v| *v = crate::encoder::kernels::tile_gelu_one(*v));
             for (x, y) in fused.iter().zip(&separate) {
                 assert_eq!(x.to_bits(), y.to_bits());
             }

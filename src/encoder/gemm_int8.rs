@@ -11,7 +11,6 @@
 use std::mem::MaybeUninit;
 
 use super::epilogue::Epilogue;
-use super::kernels::tile_gelu_one;
 use super::panels::{self, par_row_blocks, Kernel, Tile, LANES, TILE_COLS, TILE_PANELS, TILE_ROWS};
 
 /// The native kernel where this CPU has AVX512_VNNI (`vpdpbusd`).
@@ -80,30 +79,23 @@ impl Int8Weights {
         let m = panels::rows(a.len(), self.k);
         epilogue.check_residual(m, self.n);
         let q = self.quantize_rows(a, m, kernel);
-        // Not zeroed first: every output is written once, by the tile that covers it.
-        let mut out = Vec::with_capacity(m * self.n);
-        par_row_blocks(
-            self.n,
-            &mut out.spare_capacity_mut()[..m * self.n],
-            |first, block| {
-                let rows = block.len() / self.n;
-                let codes = &q.codes[first * self.quads..];
-                // One micro-tile's integer sums, finished into `block` while in L1.
-                let mut sums = [0i32; TILE_ROWS * TILE_COLS];
-                panels::wide(|| {
-                    for t in panels::tiles(rows, self.n) {
-                        let (row, col) = (first + t.row, t.panel * LANES);
-                        epilogue.prefetch_residual(row, t.rows, col, t.cols, self.n);
-                        self.tile(codes, &mut sums, t, kernel);
-                        self.finish(&sums, block, first, t, &q, epilogue, kernel);
-                    }
-                })
-            },
-        );
-        // SAFETY: the tiles cover every output exactly once (`panels::tiles`), and `finish`
+        let block = |first: usize, block: &mut [MaybeUninit<f32>]| {
+            let rows = block.len() / self.n;
+            let codes = &q.codes[first * self.quads..];
+            // One micro-tile's integer sums, finished into `block` while in L1.
+            let mut sums = [0i32; TILE_ROWS * TILE_COLS];
+            panels::wide(|| {
+                for t in panels::tiles(rows, self.n) {
+                    let (row, col) = (first + t.row, t.panel * LANES);
+                    epilogue.prefetch_residual(row, t.rows, col, t.cols, self.n);
+                    self.tile(codes, &mut sums, t, kernel);
+                    self.finish(&sums, block, first, t, &q, epilogue, kernel);
+                }
+            })
+        };
+        // SAFETY: the tiles cover every value of a block (`panels::tiles`), and `finish`
         // writes each value of its tile.
-        unsafe { out.set_len(m * self.n) };
-        out
+        unsafe { par_row_blocks(m, self.n, block) }
     }
 
     /// Writes tile `t`'s outputs into `block` (the output's rows from `first` on): each
@@ -125,14 +117,12 @@ impl Int8Weights {
         let f = Finish {
             scales: &self.scales[col..][..t.cols],
             code_sums: &self.code_sums[col..][..t.cols],
-            bias: epilogue.bias.map(|b| &b[col..][..t.cols]),
             row_scales: &q.scales[rows.clone()],
-            zeros: &q.zeros[rows],
-            residual: epilogue.residual.map(|r| &r[(first + t.row) * n + col..]),
-            gelu: epilogue.gelu,
-            stride: n,
-            rows: t.rows,
-            cols: t.cols,
+            zeros: &q.zeros[rows.clone()],
+            rows,
+            cols: col..col + t.cols,
+            n,
+            epilogue,
         };
         let out = &mut block[t.row * n + col..];
         match kernel {
@@ -224,39 +214,28 @@ fn quantize_words_portable(row: &[f32], inv_scale: f32, zero: f32, words: &mut [
 }
 
 /// What turns a micro-tile's integer sums (rows `TILE_COLS` apart) into outputs: its
-/// columns' scales, code sums and bias, its rows' scales and zero points, then the rest of
-/// the epilogue. Slices start at the tile's first column or row; `residual` at the tile's
-/// first value, its rows `stride` apart like the output's.
+/// columns' scales and code sums, its rows' scales and zero points (each slice from the
+/// tile's first), then the epilogue of outputs (i, j), i in `rows`, j in `cols`, of a matrix
+/// with `n` columns.
 struct Finish<'a> {
     scales: &'a [f32],
     code_sums: &'a [i32],
-    bias: Option<&'a [f32]>,
     row_scales: &'a [f32],
     zeros: &'a [i32],
-    residual: Option<&'a [f32]>,
-    gelu: bool,
-    stride: usize,
-    rows: usize,
-    cols: usize,
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    n: usize,
+    epilogue: Epilogue<'a>,
 }
 
-/// `y = sa · sw · (Σ − za · Σqw) + bias + residual`, then GELU where asked, for each value
-/// of the tile, written `f.stride` apart from `out`.
+/// `y = sa · sw · (Σ − za · Σqw)`, then the epilogue, for each value of the tile, written
+/// `f.n` apart from `out`.
 fn finish_portable(out: &mut [MaybeUninit<f32>], sums: &[i32], f: &Finish) {
-    for r in 0..f.rows {
-        for j in 0..f.cols {
-            let exact = sums[r * TILE_COLS + j] - f.zeros[r] * f.code_sums[j];
-            let mut y = exact as f32 * (f.row_scales[r] * f.scales[j]);
-            if let Some(b) = f.bias {
-                y += b[j];
-            }
-            if let Some(res) = f.residual {
-                y += res[r * f.stride + j];
-            }
-            if f.gelu {
-                y = tile_gelu_one(y);
-            }
-            out[r * f.stride + j].write(y);
+    for (r, i) in f.rows.clone().enumerate() {
+        for (c, j) in f.cols.clone().enumerate() {
+            let exact = sums[r * TILE_COLS + c] - f.zeros[r] * f.code_sums[c];
+            let y = exact as f32 * (f.row_scales[r] * f.scales[c]);
+            out[r * f.n + c].write(f.epilogue.value(y, i, j, f.n));
         }
     }
 }
@@ -287,7 +266,7 @@ mod native {
     use std::mem::MaybeUninit;
 
     use super::{Finish, Tile, LANES, TILE_COLS, TILE_ROWS};
-    use crate::encoder::kernels::tile_gelu16;
+    use crate::encoder::epilogue;
     use crate::encoder::panels::{micro_kernel, TILE_PANELS};
 
     /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
@@ -370,49 +349,32 @@ mod native {
     }
 
     /// [`super::finish_portable`]'s arithmetic on 16 lanes at a time, the last ones masked:
-    /// integer correction, conversion, product with the combined scale, bias, residual, GELU.
+    /// integer correction, conversion, product with the combined scale, then the epilogue.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn finish(out: &mut [MaybeUninit<f32>], sums: &[i32], f: &Finish) {
-        let (rows, cols, stride) = (f.rows, f.cols, f.stride);
+        let (rows, cols) = (f.rows.len(), f.cols.len());
         if rows == 0 || cols == 0 {
             return;
         }
-        assert!(out.len() >= (rows - 1) * stride + cols);
+        assert!(out.len() >= (rows - 1) * f.n + cols);
         assert!(sums.len() >= (rows - 1) * TILE_COLS + cols);
         assert!(f.scales.len() >= cols && f.code_sums.len() >= cols);
         assert!(f.row_scales.len() >= rows && f.zeros.len() >= rows);
-        assert!(f.bias.is_none_or(|b| b.len() >= cols));
-        assert!(f
-            .residual
-            .is_none_or(|r| r.len() >= (rows - 1) * stride + cols));
+        epilogue::native::check_bounds(&f.epilogue, &f.rows, &f.cols, f.n);
         let out = out.as_mut_ptr() as *mut f32;
-        for first in (0..cols).step_by(LANES) {
-            let mask = if cols - first >= LANES {
-                !0u16
-            } else {
-                ((1u32 << (cols - first)) - 1) as u16
-            };
-            let c = _mm512_maskz_loadu_epi32(mask, f.code_sums.as_ptr().add(first));
-            let w = _mm512_maskz_loadu_ps(mask, f.scales.as_ptr().add(first));
-            let bias = f
-                .bias
-                .map(|b| _mm512_maskz_loadu_ps(mask, b.as_ptr().add(first)));
-            for r in 0..rows {
-                let s = _mm512_maskz_loadu_epi32(mask, sums.as_ptr().add(r * TILE_COLS + first));
+        for c in (0..cols).step_by(LANES) {
+            let mask = epilogue::native::mask(cols - c);
+            let code_sums = _mm512_maskz_loadu_epi32(mask, f.code_sums.as_ptr().add(c));
+            let w = _mm512_maskz_loadu_ps(mask, f.scales.as_ptr().add(c));
+            for (r, i) in f.rows.clone().enumerate() {
+                let s = _mm512_maskz_loadu_epi32(mask, sums.as_ptr().add(r * TILE_COLS + c));
                 let za = _mm512_set1_epi32(f.zeros[r]);
-                let exact = _mm512_cvtepi32_ps(_mm512_sub_epi32(s, _mm512_mullo_epi32(za, c)));
-                let mut y = _mm512_mul_ps(exact, _mm512_mul_ps(_mm512_set1_ps(f.row_scales[r]), w));
-                if let Some(b) = bias {
-                    y = _mm512_add_ps(y, b);
-                }
-                let at = r * stride + first;
-                if let Some(res) = f.residual {
-                    y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, res.as_ptr().add(at)));
-                }
-                if f.gelu {
-                    y = tile_gelu16(y);
-                }
-                _mm512_mask_storeu_ps(out.add(at), mask, y);
+                let exact = _mm512_sub_epi32(s, _mm512_mullo_epi32(za, code_sums));
+                let scale = _mm512_mul_ps(_mm512_set1_ps(f.row_scales[r]), w);
+                let y = _mm512_mul_ps(_mm512_cvtepi32_ps(exact), scale);
+                let j = f.cols.start + c;
+                let y = epilogue::native::value16(&f.epilogue, y, i, j, f.n, mask);
+                _mm512_mask_storeu_ps(out.add(r * f.n + c), mask, y);
             }
         }
     }
@@ -498,7 +460,9 @@ mod tests {
             };
             let fused = packed.matmul(&a, gelu, native);
             let mut separate = separate;
-            crate::encoder::kernels::tile_gelu_block(&mut separate, n, m, n);
+            separate
+                .iter_mut()
+                .for_each(|v| *v = crate::encoder::kernels::tile_gelu_one(*v));
             for (f, s) in fused.iter().zip(&separate) {
                 assert_eq!(f.to_bits(), s.to_bits());
             }

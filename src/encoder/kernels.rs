@@ -126,17 +126,6 @@ pub(super) fn tile_gelu_one(x: f32) -> f32 {
     x * phi
 }
 
-/// [`tile_gelu_one`] in place on a `rows` × `cols` block of a matrix whose rows are
-/// `stride` apart (a linear layer's micro-tile, finished while in cache).
-#[inline(always)]
-fn tile_gelu_block_generic(values: &mut [f32], stride: usize, rows: usize, cols: usize) {
-    for r in 0..rows {
-        for v in &mut values[r * stride..][..cols] {
-            *v = tile_gelu_one(*v);
-        }
-    }
-}
-
 /// Softmax of `row + bias` in place. Sums run in 16 lanes so they vectorise without
 /// reassociation licence; the result differs from a serial sum only by rounding.
 #[inline(always)]
@@ -193,7 +182,6 @@ macro_rules! dispatch_by_cpu {
 pub(super) use dispatch_by_cpu;
 
 dispatch_by_cpu!(gelu_slice, avx512::gelu_slice, gelu_slice_generic, (src: &[f32], dst: &mut [f32]));
-dispatch_by_cpu!(pub(super) tile_gelu_block, avx512::tile_gelu_block, tile_gelu_block_generic, (values: &mut [f32], stride: usize, rows: usize, cols: usize));
 dispatch_by_cpu!(pub(super) softmax_row, avx512::softmax_row, softmax_row_generic, (row: &mut [f32], bias: &[f32]));
 
 #[cfg(target_arch = "x86_64")]
@@ -339,43 +327,6 @@ mod avx512 {
         let half_erfc = _mm512_mul_ps(_mm512_mul_ps(t, horner_fused(t, &TILE_ERFC_HALF_Q)), e);
         let positive = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x, _mm512_setzero_ps());
         _mm512_mul_ps(x, _mm512_mask_sub_ps(half_erfc, positive, one, half_erfc))
-    }
-
-    /// [`super::tile_gelu_block_generic`] with every row cut into vectors of 16 (the last
-    /// one masked), eight vectors at a time: each is a long chain of dependent operations,
-    /// and eight independent chains keep the vector units busy.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn tile_gelu_block(values: &mut [f32], stride: usize, rows: usize, cols: usize) {
-        if rows == 0 || cols == 0 {
-            return;
-        }
-        assert!(values.len() >= (rows - 1) * stride + cols);
-        // Vectors (address, lane mask) wait here until eight can run together.
-        let mut group = [(std::ptr::null_mut::<f32>(), 0u16); 8];
-        let mut waiting = 0;
-        let base = values.as_mut_ptr();
-        for r in 0..rows {
-            for first in (0..cols).step_by(16) {
-                let left = cols - first;
-                let mask = if left >= 16 {
-                    !0u16
-                } else {
-                    ((1u32 << left) - 1) as u16
-                };
-                group[waiting] = (base.add(r * stride + first), mask);
-                waiting += 1;
-                if waiting == group.len() {
-                    let ys = group.map(|(p, m)| tile_gelu16(_mm512_maskz_loadu_ps(m, p)));
-                    for ((p, m), y) in group.iter().zip(ys) {
-                        _mm512_mask_storeu_ps(*p, *m, y);
-                    }
-                    waiting = 0;
-                }
-            }
-        }
-        for &(p, m) in &group[..waiting] {
-            _mm512_mask_storeu_ps(p, m, tile_gelu16(_mm512_maskz_loadu_ps(m, p)));
-        }
     }
 
     #[target_feature(enable = "avx512f")]
@@ -592,22 +543,19 @@ mod tests {
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x.to_bits(), y.to_bits(), "gelu({}): {x} vs {y}", xs[i]);
         }
-        // The tile GELU on a block of 7 rows × 37 columns, 50 apart, with a partial vector
-        // at each row's end: its values as the scalar kernel gives them, the others
-        // untouched. The chosen values cover both signs, 0, and past exp's cut-off.
-        let (stride, rows, cols) = (50, 7, 37);
-        let mut xs = xs[..rows * stride].to_vec();
+        // The tile GELU, 16 values at a time: both signs, 0, and past exp's cut-off.
+        let mut xs = xs;
         xs[..8].copy_from_slice(&[-1.0e30, -90.0, -13.5, -0.0, 0.0, 1.0e-40, 20.0, 1.0e30]);
-        let mut block = xs.clone();
-        // SAFETY: checked above.
-        unsafe { avx512::tile_gelu_block(&mut block, stride, rows, cols) };
-        for (i, (x, y)) in xs.iter().zip(&block).enumerate() {
-            let want = if i % stride < cols {
-                tile_gelu_one(*x)
-            } else {
-                *x
-            };
-            assert_eq!(want.to_bits(), y.to_bits(), "block value {i} (gelu of {x})");
+        for chunk in xs.as_chunks::<16>().0 {
+            let mut got = [0f32; 16];
+            // SAFETY: checked above.
+            unsafe {
+                let y = tile_gelu16(std::arch::x86_64::_mm512_loadu_ps(chunk.as_ptr()));
+                std::arch::x86_64::_mm512_storeu_ps(got.as_mut_ptr(), y);
+            }
+            for (x, y) in chunk.iter().zip(got) {
+                assert_eq!(tile_gelu_one(*x).to_bits(), y.to_bits(), "tile gelu({x})");
+            }
         }
         for len in [1usize, 5, 16, 17, 40, 256, 301] {
             let row: Vec<f32> = (0..len)

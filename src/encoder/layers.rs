@@ -95,7 +95,7 @@ impl Linear {
     }
 
     /// `act` of [`Linear::forward`]; a packed layer applies GELU tile by tile, as its
-    /// outputs are made, to the accuracy of its precision ([`super::kernels::tile_gelu_block`]).
+    /// outputs are made, to the accuracy of its precision (`kernels::tile_gelu_one`).
     pub fn forward_activated(&self, x: &Tensor, act: Activation) -> Result<Tensor> {
         if self.packed.is_some() && act == Activation::Gelu {
             return self.project(x, None, true);

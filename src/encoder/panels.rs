@@ -10,6 +10,8 @@
 //! micro-tiles of up to `TILE_ROWS` rows × `TILE_PANELS` panels keep their sums in registers
 //! while one panel group (read once from cache per block) is swept over the block's rows.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 /// Which implementation runs a product's inner loop.
@@ -205,15 +207,29 @@ pub fn wide<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Runs `block(first_row, out_rows)` over blocks of `BLOCK_ROWS` rows of `out` ([m, n]) in
-/// parallel.
-pub fn par_row_blocks<T: Send>(n: usize, out: &mut [T], block: impl Fn(usize, &mut [T]) + Sync) {
-    if n == 0 {
-        return;
+/// An [m, n] output made by `block(first_row, rows)` over blocks of `BLOCK_ROWS` rows, in
+/// parallel. It is not zeroed first: the products write each value once, by the tile that
+/// covers it ([`tiles`]).
+///
+/// # Safety
+///
+/// `block` must write every value of the rows it is given.
+pub unsafe fn par_row_blocks(
+    m: usize,
+    n: usize,
+    block: impl Fn(usize, &mut [MaybeUninit<f32>]) + Sync,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(m * n);
+    if n > 0 {
+        out.spare_capacity_mut()[..m * n]
+            .par_chunks_mut(BLOCK_ROWS * n)
+            .enumerate()
+            .for_each(|(b, rows)| block(b * BLOCK_ROWS, rows));
     }
-    out.par_chunks_mut(BLOCK_ROWS * n)
-        .enumerate()
-        .for_each(|(b, rows)| block(b * BLOCK_ROWS, rows));
+    // SAFETY: every block wrote all its values (the caller's promise), and the blocks cover
+    // the m × n values.
+    unsafe { out.set_len(m * n) };
+    out
 }
 
 /// The micro-tiles of a block of `rows` rows and `n` columns, panel groups outermost so that
