@@ -111,16 +111,7 @@ pub mod native {
 
     use super::Epilogue;
     use crate::encoder::kernels::tile_gelu16;
-
-    /// The lanes of the `left` (up to 16) values from a column on.
-    #[inline(always)]
-    pub fn mask(left: usize) -> u16 {
-        if left >= 16 {
-            !0
-        } else {
-            ((1u32 << left) - 1) as u16
-        }
-    }
+    use crate::encoder::panels::lane_mask;
 
     /// [`Epilogue::value`] of outputs (i, j..j + 16), the lanes outside `mask` zero.
     ///
@@ -188,7 +179,7 @@ pub mod native {
         let out = tile.as_mut_ptr() as *mut f32;
         for (r, i) in rows.enumerate() {
             for c in (0..cols.len()).step_by(16) {
-                let m = mask(cols.len() - c);
+                let m = lane_mask(cols.len() - c);
                 let at = out.add(r * n + c);
                 let y = value16(e, _mm512_maskz_loadu_ps(m, at), i, cols.start + c, n, m);
                 _mm512_mask_storeu_ps(at, m, y);

@@ -234,7 +234,7 @@ mod native {
     use std::mem::MaybeUninit;
 
     use super::{Tile, LANES, TILE_ROWS};
-    use crate::encoder::panels::{micro_kernel, TILE_PANELS};
+    use crate::encoder::panels::{lane_mask, micro_kernel, TILE_PANELS};
 
     /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
     /// past the matrix), `b` a whole panel group (zero panels past it); only `t.rows` rows of
@@ -284,7 +284,7 @@ mod native {
         if left >= LANES {
             _mm512_storeu_ps(dst, v);
         } else {
-            _mm512_mask_storeu_ps(dst, ((1u32 << left) - 1) as u16, v);
+            _mm512_mask_storeu_ps(dst, lane_mask(left), v);
         }
     }
 

@@ -267,7 +267,7 @@ mod native {
 
     use super::{Finish, Tile, LANES, TILE_COLS, TILE_ROWS};
     use crate::encoder::epilogue;
-    use crate::encoder::panels::{micro_kernel, TILE_PANELS};
+    use crate::encoder::panels::{lane_mask, micro_kernel, TILE_PANELS};
 
     /// Runs the micro-kernel on one tile: `a` holds a whole interleaved row group (zero rows
     /// past the matrix), `b` a whole panel group (zero panels past it); only `t.rows` rows of
@@ -310,7 +310,7 @@ mod native {
         if left >= LANES {
             _mm512_storeu_si512(dst as *mut _, v);
         } else {
-            _mm512_mask_storeu_epi32(dst, ((1u32 << left) - 1) as u16, v);
+            _mm512_mask_storeu_epi32(dst, lane_mask(left), v);
         }
     }
 
@@ -363,7 +363,7 @@ mod native {
         epilogue::native::check_bounds(&f.epilogue, &f.rows, &f.cols, f.n);
         let out = out.as_mut_ptr() as *mut f32;
         for c in (0..cols).step_by(LANES) {
-            let mask = epilogue::native::mask(cols - c);
+            let mask = lane_mask(cols - c);
             let code_sums = _mm512_maskz_loadu_epi32(mask, f.code_sums.as_ptr().add(c));
             let w = _mm512_maskz_loadu_ps(mask, f.scales.as_ptr().add(c));
             for (r, i) in f.rows.clone().enumerate() {

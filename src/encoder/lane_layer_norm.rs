@@ -69,6 +69,7 @@ mod avx512 {
     use std::mem::MaybeUninit;
 
     use super::total;
+    use crate::encoder::panels::lane_mask;
 
     /// [`super::lane_sum`] with the lanes in a register.
     #[inline(always)]
@@ -113,11 +114,7 @@ mod avx512 {
         let s = _mm512_set1_ps(inv_std);
         let out = dst.as_mut_ptr() as *mut f32;
         for i in (0..k).step_by(16) {
-            let mask = if k - i >= 16 {
-                !0u16
-            } else {
-                ((1u32 << (k - i)) - 1) as u16
-            };
+            let mask = lane_mask(k - i);
             let x = _mm512_maskz_loadu_ps(mask, src.as_ptr().add(i));
             let a = _mm512_maskz_loadu_ps(mask, alpha.as_ptr().add(i));
             let b = _mm512_maskz_loadu_ps(mask, beta.as_ptr().add(i));

@@ -44,6 +44,16 @@ pub fn rows(len: usize, k: usize) -> usize {
 
 /// Output columns per panel: one 512-bit register of f32 or i32 sums.
 pub const LANES: usize = 16;
+/// The lane mask of the `left` values from a vector's first lane on: all 16 lanes where
+/// `left` ≥ 16, else the first `left` (a row's last, partial vector).
+#[inline(always)]
+pub fn lane_mask(left: usize) -> u16 {
+    if left >= LANES {
+        !0
+    } else {
+        ((1u32 << left) - 1) as u16
+    }
+}
 /// Rows of a micro-tile: 8 rows × 3 panels is 24 sum registers, plus 3 for the weights and
 /// one for the broadcast input, of the 32 there are.
 pub const TILE_ROWS: usize = 8;
